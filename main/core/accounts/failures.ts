@@ -1,0 +1,71 @@
+// Turns what went wrong on a connection into something a user can read and act on, and
+// decides whether retrying could help (a wrong password never gets better by retrying).
+import type { ConnectionState } from '../../../preload/contract';
+
+export type Failure = { state: Extract<ConnectionState, 'auth-failed' | 'error'>; reason: string; retry: boolean };
+
+type ErrorLike = { name?: string; message?: string; code?: string; condition?: string; text?: string; hostname?: string };
+
+const CERT_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_REVOKED',
+]);
+
+const SASL_REASONS: Record<string, string> = {
+  'not-authorized': 'Wrong address or password.',
+  'account-disabled': 'The server has disabled this account.',
+  'credentials-expired': 'The password has expired; change it with your provider.',
+  'encryption-required': 'The server requires a stronger encryption.',
+  'invalid-mechanism': 'The server refused the login method.',
+  'temporary-auth-failure': 'The server could not check the password right now.',
+};
+
+const STREAM_REASONS: Record<string, string> = {
+  conflict: 'Another client logged in with the same resource and replaced this connection.',
+  'host-unknown': 'The server does not serve this domain.',
+  'policy-violation': 'The server closed the connection for a policy violation.',
+  'system-shutdown': 'The server is shutting down.',
+  'connection-timeout': 'The server closed an idle connection.',
+  'not-authorized': 'The server refused the session.',
+  'see-other-host': 'The server redirected to another host.',
+};
+
+export function classifyFailure(error: unknown): Failure {
+  const e = (error ?? {}) as ErrorLike;
+  const detail = e.text ? ` (${e.text})` : '';
+  if (e.name === 'SASLError') {
+    const retry = e.condition === 'temporary-auth-failure';
+    const reason = SASL_REASONS[e.condition ?? ''] ?? `Login refused: ${e.condition ?? 'unknown reason'}.`;
+    return { state: retry ? 'error' : 'auth-failed', reason: reason + detail, retry };
+  }
+  if (e.name === 'StreamError') {
+    const reason = STREAM_REASONS[e.condition ?? ''] ?? `The server ended the stream: ${e.condition ?? 'unknown'}.`;
+    // A replaced session must not fight back in a loop; everything else may recover.
+    return { state: 'error', reason: reason + detail, retry: e.condition !== 'conflict' };
+  }
+  if (e.name === 'InsecureStreamError') return { state: 'error', reason: e.message ?? 'No TLS offered.', retry: false };
+  if (e.code && CERT_CODES.has(e.code)) {
+    return { state: 'error', reason: `The server's certificate was rejected: ${e.message ?? e.code}.`, retry: false };
+  }
+  switch (e.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { state: 'error', reason: `Server not found${e.hostname ? `: ${e.hostname}` : ''}.`, retry: true };
+    case 'ECONNREFUSED':
+      return { state: 'error', reason: 'The server refused the connection.', retry: true };
+    case 'ETIMEDOUT':
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return { state: 'error', reason: `The network connection failed (${e.code}).`, retry: true };
+  }
+  if (e.name === 'TimeoutError') return { state: 'error', reason: 'The server did not answer in time.', retry: true };
+  return { state: 'error', reason: e.message ? `Connection failed: ${e.message}` : 'Connection failed.', retry: true };
+}

@@ -1,0 +1,314 @@
+// The archive's queries. Every message write is idempotent and updates the conversation
+// summary in the same transaction (DESIGN §3, §6).
+import type { Db } from './database';
+import type { ContactView, ConversationView, MessageState, MessageView, PageCursor } from '../../../preload/contract';
+
+export type AccountRecord = {
+  id: string;
+  jid: string;
+  host: string | null;
+  port: number | null;
+  resource: string;
+  enabled: boolean;
+};
+
+export type RosterItem = {
+  jid: string;
+  name?: string;
+  subscription: ContactView['subscription'];
+  groups: string[];
+};
+
+/** A message as the protocol layer hands it over, before it has a local id. */
+export type MessageRecord = {
+  peer: string;
+  direction: 'in' | 'out';
+  sender: string;
+  messageId?: string;
+  originId?: string;
+  stanzaId?: { id: string; by: string };
+  body: string;
+  ts: number;
+  state: MessageState;
+};
+
+export type StoreResult = { message: MessageView; conversation: ConversationView; created: boolean };
+
+type MessageRow = {
+  id: number;
+  conversation_id: number;
+  account_id: string;
+  direction: 'in' | 'out';
+  sender: string;
+  body: string;
+  ts: number;
+  state: MessageState;
+  error: string | null;
+  message_id: string | null;
+  origin_id: string | null;
+  stanza_id: string | null;
+};
+
+type ConversationRow = {
+  id: number;
+  account_id: string;
+  peer: string;
+  unread: number;
+  last_body: string | null;
+  last_ts: number | null;
+  last_direction: 'in' | 'out' | null;
+};
+
+const MESSAGE_COLUMNS = `m.id, m.conversation_id, c.account_id, m.direction, m.sender, m.body, m.ts, m.state, m.error,
+  m.message_id, m.origin_id, m.stanza_id`;
+const CONVERSATION_SELECT = `SELECT c.id, c.account_id, c.peer, c.unread, m.body AS last_body, m.ts AS last_ts, m.direction AS last_direction
+  FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id`;
+
+function toMessageView(row: MessageRow): MessageView {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    accountId: row.account_id,
+    direction: row.direction,
+    from: row.sender,
+    body: row.body,
+    ts: row.ts,
+    state: row.state,
+    ...(row.error ? { error: row.error } : {}),
+  };
+}
+
+function toConversationView(row: ConversationRow): ConversationView {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    peer: row.peer,
+    kind: 'chat',
+    unread: row.unread,
+    ...(row.last_ts !== null && row.last_direction
+      ? { last: { body: row.last_body ?? '', ts: row.last_ts, direction: row.last_direction } }
+      : {}),
+  };
+}
+
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+export class Archive {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ── accounts ────────────────────────────────────────────────────────────
+  listAccounts(): AccountRecord[] {
+    return this.db
+      .prepare<[], Omit<AccountRecord, 'enabled'> & { enabled: number }>(
+        'SELECT id, jid, host, port, resource, enabled FROM accounts ORDER BY created_at, jid',
+      )
+      .all()
+      .map((row) => ({ ...row, enabled: row.enabled === 1 }));
+  }
+
+  getAccount(id: string): AccountRecord {
+    const account = this.listAccounts().find((a) => a.id === id);
+    if (!account) throw new NotFoundError(`No account ${id}.`);
+    return account;
+  }
+
+  insertAccount(account: AccountRecord): void {
+    this.db
+      .prepare('INSERT INTO accounts (id, jid, host, port, resource, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(account.id, account.jid, account.host, account.port, account.resource, account.enabled ? 1 : 0, this.now());
+  }
+
+  // ── roster ──────────────────────────────────────────────────────────────
+  replaceRoster(accountId: string, items: RosterItem[]): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM contacts WHERE account_id = ?').run(accountId);
+      for (const item of items) this.upsertContact(accountId, item);
+    })();
+  }
+
+  upsertContact(accountId: string, item: RosterItem): void {
+    this.db
+      .prepare(
+        `INSERT INTO contacts (account_id, jid, name, subscription, groups_json) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (account_id, jid) DO UPDATE SET name = excluded.name, subscription = excluded.subscription, groups_json = excluded.groups_json`,
+      )
+      .run(accountId, item.jid, item.name ?? null, item.subscription, JSON.stringify(item.groups));
+  }
+
+  removeContact(accountId: string, jid: string): void {
+    this.db.prepare('DELETE FROM contacts WHERE account_id = ? AND jid = ?').run(accountId, jid);
+  }
+
+  listRoster(accountId: string): RosterItem[] {
+    return this.db
+      .prepare<[string], { jid: string; name: string | null; subscription: RosterItem['subscription']; groups_json: string }>(
+        'SELECT jid, name, subscription, groups_json FROM contacts WHERE account_id = ? ORDER BY coalesce(name, jid)',
+      )
+      .all(accountId)
+      .map((row) => ({
+        jid: row.jid,
+        ...(row.name ? { name: row.name } : {}),
+        subscription: row.subscription,
+        groups: JSON.parse(row.groups_json) as string[],
+      }));
+  }
+
+  // ── conversations ───────────────────────────────────────────────────────
+  openConversation(accountId: string, peer: string): ConversationView {
+    this.db.prepare('INSERT INTO conversations (account_id, peer) VALUES (?, ?) ON CONFLICT DO NOTHING').run(accountId, peer);
+    const row = this.db
+      .prepare<[string, string], ConversationRow>(`${CONVERSATION_SELECT} WHERE c.account_id = ? AND c.peer = ?`)
+      .get(accountId, peer);
+    return toConversationView(row!);
+  }
+
+  getConversation(id: number): ConversationView {
+    const row = this.db.prepare<[number], ConversationRow>(`${CONVERSATION_SELECT} WHERE c.id = ?`).get(id);
+    if (!row) throw new NotFoundError(`No conversation ${id}.`);
+    return toConversationView(row);
+  }
+
+  /** All conversations, most recent first, with last message and unread count: one indexed query. */
+  listConversations(): ConversationView[] {
+    return this.db
+      .prepare<[], ConversationRow>(`${CONVERSATION_SELECT} ORDER BY c.last_ts DESC NULLS LAST, c.id DESC`)
+      .all()
+      .map(toConversationView);
+  }
+
+  markRead(conversationId: number): ConversationView {
+    this.db.prepare('UPDATE conversations SET unread = 0 WHERE id = ?').run(conversationId);
+    return this.getConversation(conversationId);
+  }
+
+  // ── messages ────────────────────────────────────────────────────────────
+  /**
+   * Stores a message once, whichever way it arrives (live, carbon, archive, our own resend):
+   * matched by the archive's stanza-id, else origin-id, else sender + message id.
+   * A later copy fills in the ids the first one lacked.
+   */
+  storeMessage(accountId: string, record: MessageRecord): StoreResult {
+    return this.db.transaction((): StoreResult => {
+      const conversation = this.openConversation(accountId, record.peer);
+      const existing = this.findDuplicate(conversation.id, record);
+      if (existing) {
+        if (record.stanzaId && !existing.stanza_id) {
+          this.db
+            .prepare('UPDATE messages SET stanza_id = ?, stanza_id_by = ? WHERE id = ?')
+            .run(record.stanzaId.id, record.stanzaId.by, existing.id);
+        }
+        return { message: toMessageView(existing), conversation, created: false };
+      }
+      const inserted = this.db
+        .prepare(
+          `INSERT INTO messages (conversation_id, direction, sender, message_id, origin_id, stanza_id, stanza_id_by, body, ts, received_at, state)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          conversation.id,
+          record.direction,
+          record.sender,
+          record.messageId ?? null,
+          record.originId ?? null,
+          record.stanzaId?.id ?? null,
+          record.stanzaId?.by ?? null,
+          record.body,
+          record.ts,
+          this.now(),
+          record.state,
+        );
+      const id = Number(inserted.lastInsertRowid);
+      // Only a newer message becomes the preview; history fetched later must not.
+      this.db
+        .prepare(
+          `UPDATE conversations SET
+             last_message_id = CASE WHEN last_ts IS NULL OR ? >= last_ts THEN ? ELSE last_message_id END,
+             last_ts = max(coalesce(last_ts, 0), ?),
+             unread = unread + ?
+           WHERE id = ?`,
+        )
+        .run(record.ts, id, record.ts, record.direction === 'in' ? 1 : 0, conversation.id);
+      return { message: this.getMessage(id), conversation: this.getConversation(conversation.id), created: true };
+    })();
+  }
+
+  private findDuplicate(conversationId: number, record: MessageRecord): MessageRow | undefined {
+    const select = `SELECT ${MESSAGE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = ?`;
+    if (record.stanzaId) {
+      const row = this.db
+        .prepare<[number, string, string], MessageRow>(`${select} AND m.stanza_id_by = ? AND m.stanza_id = ?`)
+        .get(conversationId, record.stanzaId.by, record.stanzaId.id);
+      if (row) return row;
+    }
+    if (record.originId) {
+      const row = this.db
+        .prepare<[number, string, string], MessageRow>(`${select} AND m.sender = ? AND m.origin_id = ?`)
+        .get(conversationId, record.sender, record.originId);
+      if (row) return row;
+    }
+    if (record.messageId) {
+      return this.db
+        .prepare<[number, string, string], MessageRow>(`${select} AND m.sender = ? AND m.message_id = ?`)
+        .get(conversationId, record.sender, record.messageId);
+    }
+    return undefined;
+  }
+
+  getMessage(id: number): MessageView {
+    const row = this.db
+      .prepare<[number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?`)
+      .get(id);
+    if (!row) throw new NotFoundError(`No message ${id}.`);
+    return toMessageView(row);
+  }
+
+  /** Newest-first keyset page before `before`, returned oldest-first for display. */
+  pageBefore(conversationId: number, before: PageCursor | undefined, limit: number): { messages: MessageView[]; hasMoreBefore: boolean } {
+    const cursor = before ?? { ts: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
+    const rows = this.db
+      .prepare<[number, number, number, number], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.conversation_id = ? AND (m.ts, m.id) < (?, ?)
+         ORDER BY m.ts DESC, m.id DESC LIMIT ?`,
+      )
+      .all(conversationId, cursor.ts, cursor.id, limit + 1);
+    const hasMoreBefore = rows.length > limit;
+    return { messages: rows.slice(0, limit).reverse().map(toMessageView), hasMoreBefore };
+  }
+
+  /** Moves an outgoing message on (pending → sent → delivered → read); never backwards. */
+  advanceOutgoing(accountId: string, peer: string, messageId: string, state: MessageState, error?: string): MessageView | undefined {
+    const order: MessageState[] = ['pending', 'sent', 'delivered', 'read'];
+    const row = this.db
+      .prepare<[string, string, string], { id: number; state: MessageState }>(
+        `SELECT m.id, m.state FROM messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE c.account_id = ? AND c.peer = ? AND m.direction = 'out' AND m.message_id = ?`,
+      )
+      .get(accountId, peer, messageId);
+    if (!row) return undefined;
+    const forward = state === 'failed' ? row.state === 'pending' || row.state === 'sent' : order.indexOf(state) > order.indexOf(row.state);
+    if (!forward) return undefined;
+    this.db.prepare('UPDATE messages SET state = ?, error = ? WHERE id = ?').run(state, error ?? null, row.id);
+    return this.getMessage(row.id);
+  }
+
+  /** Outgoing messages not yet acknowledged by the server, oldest first: the outbox. */
+  pendingOutgoing(accountId: string): Array<MessageView & { peer: string; messageId: string }> {
+    return this.db
+      .prepare<[string], MessageRow & { peer: string }>(
+        `SELECT ${MESSAGE_COLUMNS}, c.peer FROM messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.state = 'pending' AND c.account_id = ? ORDER BY m.id`,
+      )
+      .all(accountId)
+      .map((row) => ({ ...toMessageView(row), peer: row.peer, messageId: row.message_id ?? String(row.id) }));
+  }
+}

@@ -1,0 +1,107 @@
+// One-to-one messages: parse what arrives (live or as a carbon, XEP-0280), with origin
+// checks, stanza/origin ids (XEP-0359), delayed delivery (XEP-0203) and receipts
+// (XEP-0184); build what we send.
+import xml, { type Element } from '@xmpp/xml';
+import type { MessageRecord } from '../archive/archive';
+import { parseJid } from './jid';
+
+export const NS_CARBONS = 'urn:xmpp:carbons:2';
+const NS_FORWARD = 'urn:xmpp:forward:0';
+const NS_SID = 'urn:xmpp:sid:0';
+const NS_DELAY = 'urn:xmpp:delay';
+const NS_RECEIPTS = 'urn:xmpp:receipts';
+
+export type ChatContext = { ownBareJid: string; now: number };
+
+export type ParsedMessage =
+  | { kind: 'chat'; record: MessageRecord; replyTo: string; receiptRequested: boolean }
+  | { kind: 'receipt'; peer: string; messageId: string }
+  | { kind: 'error'; peer: string; messageId: string; text: string }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'rejected'; reason: string };
+
+function parseStamp(stanza: Element): number | undefined {
+  const stamp = stanza.getChild('delay', NS_DELAY)?.attrs.stamp;
+  if (!stamp) return undefined;
+  const ms = Date.parse(stamp);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function errorText(error: Element | undefined): string {
+  const text = error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas');
+  const condition = error?.getChildElements().find((c) => c.getNS() === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text');
+  return text || condition?.name.replaceAll('-', ' ') || 'the message could not be delivered';
+}
+
+/**
+ * Parses a `<message/>` addressed to our account. Carbons are unwrapped only when they come
+ * from our own bare JID; anyone else sending one is trying to put words in our mouth.
+ */
+export function parseMessage(stanza: Element, ctx: ChatContext): ParsedMessage {
+  const carbon = stanza.getChild('received', NS_CARBONS) ?? stanza.getChild('sent', NS_CARBONS);
+  if (carbon) {
+    if (stanza.attrs.from !== ctx.ownBareJid) return { kind: 'rejected', reason: `carbon from ${stanza.attrs.from ?? 'nobody'}` };
+    const inner = carbon.getChild('forwarded', NS_FORWARD)?.getChild('message');
+    if (!inner) return { kind: 'rejected', reason: 'carbon without a forwarded message' };
+    return parseDirect(inner, ctx, carbon.name === 'sent' ? 'out' : 'in', parseStamp(stanza) ?? parseStamp(carbon.getChild('forwarded', NS_FORWARD)!));
+  }
+  return parseDirect(stanza, ctx, 'in', undefined);
+}
+
+function parseDirect(stanza: Element, ctx: ChatContext, direction: 'in' | 'out', outerStamp: number | undefined): ParsedMessage {
+  const from = parseJid(stanza.attrs.from ?? ctx.ownBareJid);
+  const to = parseJid(stanza.attrs.to ?? ctx.ownBareJid);
+  if (!from || !to) return { kind: 'rejected', reason: 'message with a malformed address' };
+  if (direction === 'out' && from.bare !== ctx.ownBareJid) return { kind: 'rejected', reason: 'sent carbon not from our account' };
+  const peer = direction === 'out' ? to.bare : from.bare;
+  const type = stanza.attrs.type ?? 'normal';
+  const id = stanza.attrs.id;
+
+  if (type === 'error') {
+    if (!id) return { kind: 'ignored', reason: 'error without id' };
+    return { kind: 'error', peer, messageId: id, text: errorText(stanza.getChild('error')) };
+  }
+  const receipt = stanza.getChild('received', NS_RECEIPTS);
+  if (receipt?.attrs.id && direction === 'in') return { kind: 'receipt', peer, messageId: receipt.attrs.id };
+  if (type !== 'chat' && type !== 'normal') return { kind: 'ignored', reason: `message type ${type}` };
+
+  const body = stanza.getChildText('body');
+  if (body === null || body.trim() === '') return { kind: 'ignored', reason: 'no body' };
+
+  // A stanza-id counts only when our own archive stamped it (XEP-0359 §3.1).
+  const stanzaIdEl = stanza.getChildren('stanza-id', NS_SID).find((el) => el.attrs.by === ctx.ownBareJid && el.attrs.id);
+  const originId = stanza.getChild('origin-id', NS_SID)?.attrs.id;
+  return {
+    kind: 'chat',
+    record: {
+      peer,
+      direction,
+      sender: from.bare,
+      ...(id ? { messageId: id } : {}),
+      ...(originId ? { originId } : {}),
+      ...(stanzaIdEl ? { stanzaId: { id: stanzaIdEl.attrs.id!, by: ctx.ownBareJid } } : {}),
+      body,
+      ts: parseStamp(stanza) ?? outerStamp ?? ctx.now,
+      state: direction === 'out' ? 'sent' : 'received',
+    },
+    replyTo: from.full,
+    receiptRequested: direction === 'in' && Boolean(stanza.getChild('request', NS_RECEIPTS)) && Boolean(id),
+  };
+}
+
+/** An outgoing chat message; `id` doubles as origin-id so every copy can be matched. */
+export function chatMessage(to: string, id: string, body: string): Element {
+  return xml(
+    'message',
+    { type: 'chat', to, id },
+    xml('body', {}, body),
+    xml('origin-id', { xmlns: NS_SID, id }),
+    xml('request', { xmlns: NS_RECEIPTS }),
+  );
+}
+
+export function receiptFor(to: string, messageId: string): Element {
+  return xml('message', { to, id: `r-${messageId}` }, xml('received', { xmlns: NS_RECEIPTS, id: messageId }));
+}
+
+export const enableCarbons = () => xml('enable', { xmlns: NS_CARBONS });

@@ -1,0 +1,158 @@
+// Composes one XMPP client connection from xmpp.js parts, the way Heron needs it:
+// TLS always (STARTTLS or direct TLS) with the certificate checked against the account's
+// domain even when a host override points at an IP; no plaintext authentication; no
+// library reconnect (the account state machine owns retries).
+import tls from 'node:tls';
+import { Client } from '@xmpp/client-core';
+import xml, { type Element } from '@xmpp/xml';
+import tcp from '@xmpp/tcp';
+import ConnectionTLS from '@xmpp/tls/lib/Connection.js';
+import TlsSocket from '@xmpp/tls/lib/Socket.js';
+import { promise } from '@xmpp/events';
+import middlewareFactory from '@xmpp/middleware';
+import streamFeaturesFactory, { type StreamFeatures } from '@xmpp/stream-features';
+import iqCallerFactory, { type IqCaller } from '@xmpp/iq/caller.js';
+import iqCalleeFactory, { type IqCallee } from '@xmpp/iq/callee.js';
+import SASLFactory from 'saslmechanisms';
+import scramsha1 from '@xmpp/sasl-scram-sha-1';
+import plain from '@xmpp/sasl-plain';
+import sasl from '@xmpp/sasl';
+import resourceBinding from '@xmpp/resource-binding';
+import streamManagementFactory, { type StreamManagement } from '@xmpp/stream-management';
+import type { Endpoint } from './endpoints';
+
+const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
+const NS_SM = 'urn:xmpp:sm:3';
+const NS_STREAMS = 'http://etherx.jabber.org/streams';
+
+export type SessionOptions = {
+  /** Bare JID of the account. */
+  jid: { local: string; domain: string };
+  password: () => Promise<string>;
+  resource: string;
+  endpoint: Endpoint;
+  /** Extra PEM CAs trusted beside the system's (tests use a throwaway CA). */
+  trustedCAs?: string[];
+  timeoutMs?: number;
+};
+
+export type Session = {
+  entity: Client;
+  iqCaller: IqCaller;
+  iqCallee: IqCallee;
+  streamManagement: StreamManagement;
+  /**
+   * Connects and resolves once it is safe to send stanzas the server will count: stream
+   * management is enabled (or refused, or not offered). xmpp.js fires `online` before
+   * `<enabled/>`; initial presence sent in between breaks the ack counter (DESIGN §5).
+   */
+  open(): Promise<void>;
+};
+
+/** Raised when the server would have us authenticate without TLS. */
+export class InsecureStreamError extends Error {
+  constructor() {
+    super('The server does not offer an encrypted connection; Heron never logs in without TLS.');
+    this.name = 'InsecureStreamError';
+  }
+}
+
+function tlsOptions(domain: string, trustedCAs: string[] | undefined): tls.ConnectionOptions {
+  return {
+    servername: domain,
+    // Validate against the XMPP domain, not the host we dialled (which may be an IP).
+    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(domain, cert),
+    ...(trustedCAs?.length ? { ca: [...tls.rootCertificates, ...trustedCAs] } : {}),
+    minVersion: 'TLSv1.2',
+  };
+}
+
+function directTlsTransport(options: tls.ConnectionOptions) {
+  return class DirectTls extends ConnectionTLS {
+    override socketParameters(service: string) {
+      const params = super.socketParameters(service);
+      return params && { ...params, ...options };
+    }
+  };
+}
+
+function startTls(streamFeatures: StreamFeatures, options: tls.ConnectionOptions) {
+  streamFeatures.use('starttls', NS_TLS, async ({ entity }) => {
+    if (entity.isSecure()) return;
+    const answer = await entity.sendReceive(xml('starttls', { xmlns: NS_TLS }));
+    if (!answer.is('proceed', NS_TLS)) throw new Error('The server refused to start TLS.');
+    const socket = new TlsSocket();
+    socket.connect({ socket: entity.socket as import('node:net').Socket, ...options });
+    await promise(socket, 'connect');
+    entity._attachSocket(socket);
+    await entity.restart();
+  });
+}
+
+export function createSession(options: SessionOptions): Session {
+  const { jid, endpoint } = options;
+  const service = `${endpoint.directTls ? 'xmpps' : 'xmpp'}://${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  const entity = new Client({ service, domain: jid.domain, lang: 'en', timeout: options.timeoutMs ?? 15_000 });
+  const secure = tlsOptions(jid.domain, options.trustedCAs);
+
+  tcp({ entity });
+  entity.transports.push(directTlsTransport(secure));
+
+  const middleware = middlewareFactory({ entity });
+  const streamFeatures = streamFeaturesFactory({ middleware });
+  const iqCaller = iqCallerFactory({ middleware, entity });
+  const iqCallee = iqCalleeFactory({ middleware, entity });
+
+  // Order is priority: TLS, then SASL, then stream management (which binds the resource).
+  startTls(streamFeatures, secure);
+  const saslFactory = new SASLFactory();
+  scramsha1(saslFactory);
+  plain(saslFactory);
+  sasl({ streamFeatures, saslFactory }, async (authenticate, mechanisms, _fast, conn) => {
+    // Reached when the server offered no STARTTLS on a plain socket: refuse to log in.
+    if (!conn.isSecure()) throw new InsecureStreamError();
+    const mechanism = mechanisms[0];
+    if (!mechanism) throw new Error('The server offers no login method Heron supports.');
+    await authenticate({ username: jid.local, password: await options.password() }, mechanism);
+  });
+  const streamManagement = streamManagementFactory({ streamFeatures, entity, middleware });
+  resourceBinding({ iqCaller, streamFeatures }, options.resource);
+
+  iqCallee.get('urn:xmpp:ping', 'ping', () => ({}));
+
+  let smOffered = false;
+  entity.on('nonza', (element: Element) => {
+    if (element.is('features', NS_STREAMS)) smOffered = Boolean(element.getChild('sm', NS_SM));
+  });
+
+  const open = () =>
+    new Promise<void>((resolve, reject) => {
+      const cleanup = () => {
+        entity.off('nonza', onNonza);
+        entity.off('error', onError);
+        entity.off('disconnect', onDisconnect);
+      };
+      const done = () => {
+        cleanup();
+        resolve();
+      };
+      const onNonza = (element: Element) => {
+        if (element.is('enabled', NS_SM) || element.is('failed', NS_SM)) done();
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      // A server that just closes the socket during negotiation emits no error.
+      const onDisconnect = () => onError(Object.assign(new Error('The server closed the connection.'), { code: 'ECONNRESET' }));
+      entity.on('nonza', onNonza);
+      entity.on('error', onError);
+      entity.on('disconnect', onDisconnect);
+      entity.once('online', () => {
+        if (!smOffered) done();
+      });
+      entity.start().catch(onError);
+    });
+
+  return { entity, iqCaller, iqCallee, streamManagement, open };
+}

@@ -1,0 +1,11 @@
+// The Electron end-to-end test: the real app (main, preload, renderer, core) in a real Electron.
+// It needs an Electron binary; without one the test reports itself skipped with the reason.
+import { defineConfig } from '@playwright/test';
+
+export default defineConfig({
+  testDir: 'test/electron',
+  timeout: 120_000,
+  workers: 1,
+  reporter: 'list',
+  use: { trace: 'retain-on-failure' },
+});

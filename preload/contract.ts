@@ -1,0 +1,188 @@
+// The one contract between the renderer and the main process: every command with its
+// payload and result, every event, and the runtime schemas main checks payloads against.
+// Both transports (Electron IPC and the headless host's WebSocket) carry exactly this.
+import { z } from 'zod';
+
+const MAX_JID = 3071; // RFC 7622: each part at most 1023 octets
+
+/** A bare JID as a user types it: local@domain, no resource. */
+export const bareJidSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(MAX_JID, 'The address is too long.')
+  .regex(/^[^@/\s"&'<>:]+@[^@/\s]+$/, 'Enter an address like name@example.org.');
+
+export const accountIdSchema = z.string().regex(/^[0-9a-f-]{36}$/, 'not an account id');
+export const conversationIdSchema = z.number().int().positive();
+
+export const connectionStateSchema = z.enum([
+  'disabled',
+  'offline',
+  'connecting',
+  'online',
+  'waiting', // waiting to retry after a failure
+  'auth-failed',
+  'error',
+]);
+export type ConnectionState = z.infer<typeof connectionStateSchema>;
+
+export type AccountConnection = {
+  state: ConnectionState;
+  /** What went wrong, in words a user understands; absent when nothing did. */
+  reason?: string;
+  /** When the next attempt starts (ms since epoch), while waiting. */
+  retryAt?: number;
+  /** Consecutive failed attempts since the last success. */
+  attempt: number;
+};
+
+export type AccountView = {
+  id: string;
+  jid: string;
+  host?: string;
+  port?: number;
+  enabled: boolean;
+  connection: AccountConnection;
+};
+
+export type PresenceShow = 'available' | 'chat' | 'away' | 'xa' | 'dnd' | 'offline';
+
+export type ContactView = {
+  accountId: string;
+  jid: string;
+  name?: string;
+  subscription: 'none' | 'to' | 'from' | 'both';
+  groups: string[];
+  presence: { show: PresenceShow; status?: string };
+};
+
+export type MessageState = 'pending' | 'sent' | 'delivered' | 'read' | 'failed' | 'received';
+
+export type MessageView = {
+  id: number;
+  conversationId: number;
+  accountId: string;
+  direction: 'in' | 'out';
+  /** Bare JID of the author. */
+  from: string;
+  body: string;
+  /** Time of the message in ms since epoch (the sender's, when the server tells it). */
+  ts: number;
+  state: MessageState;
+  error?: string;
+};
+
+export type ConversationView = {
+  id: number;
+  accountId: string;
+  peer: string;
+  kind: 'chat';
+  unread: number;
+  last?: { body: string; ts: number; direction: 'in' | 'out' };
+};
+
+export const pageCursorSchema = z.object({
+  ts: z.number().int().nonnegative(),
+  id: z.number().int().positive(),
+});
+export type PageCursor = z.infer<typeof pageCursorSchema>;
+
+export type MessagePage = { messages: MessageView[]; hasMoreBefore: boolean };
+
+const empty = z.object({}).strict();
+
+/** Every command: its payload schema. Result types are in `CommandResults`. */
+export const commandSchemas = {
+  'accounts.list': empty,
+  'accounts.add': z
+    .object({
+      jid: bareJidSchema,
+      password: z.string().min(1, 'Enter the password.').max(1024, 'The password is too long.'),
+      host: z
+        .string()
+        .trim()
+        .max(253, 'The host name is too long.')
+        .regex(/^[A-Za-z0-9.:[\]-]+$/, 'The host must be a name like xmpp.example.org or an IP address.')
+        .optional(),
+      port: z
+        .number({ error: 'The port must be a number.' })
+        .int('The port must be a whole number.')
+        .min(1, 'The port must be between 1 and 65535.')
+        .max(65535, 'The port must be between 1 and 65535.')
+        .optional(),
+    })
+    .strict(),
+  'contacts.list': z.object({ accountId: accountIdSchema }).strict(),
+  'conversations.list': empty,
+  'conversations.open': z.object({ accountId: accountIdSchema, peer: bareJidSchema }).strict(),
+  'messages.page': z
+    .object({
+      conversationId: conversationIdSchema,
+      before: pageCursorSchema.optional(),
+      limit: z.number().int().min(1).max(200),
+    })
+    .strict(),
+  'messages.send': z
+    .object({
+      conversationId: conversationIdSchema,
+      body: z
+        .string()
+        .max(20_000, 'The message is too long (at most 20,000 characters).')
+        .refine((s) => s.trim().length > 0, 'The message is empty.'),
+    })
+    .strict(),
+  'conversations.markRead': z.object({ conversationId: conversationIdSchema }).strict(),
+} as const;
+
+export type CommandName = keyof typeof commandSchemas;
+export const commandNames = Object.keys(commandSchemas) as CommandName[];
+export type CommandPayload<C extends CommandName> = z.input<(typeof commandSchemas)[C]>;
+export type ParsedPayload<C extends CommandName> = z.output<(typeof commandSchemas)[C]>;
+
+export type CommandResults = {
+  'accounts.list': AccountView[];
+  'accounts.add': AccountView;
+  'contacts.list': ContactView[];
+  'conversations.list': ConversationView[];
+  'conversations.open': ConversationView;
+  'messages.page': MessagePage;
+  'messages.send': MessageView;
+  'conversations.markRead': ConversationView;
+};
+
+/** Every event main pushes to the renderer. */
+export type EventPayloads = {
+  'account.changed': AccountView;
+  'contacts.changed': { accountId: string; contacts: ContactView[] };
+  'message.added': MessageView;
+  'message.updated': MessageView;
+  'conversation.changed': ConversationView;
+};
+export type EventName = keyof EventPayloads;
+
+/** What `window.heron` is, in Electron and in the headless host alike. */
+export interface HeronApi {
+  invoke<C extends CommandName>(command: C, payload: CommandPayload<C>): Promise<CommandResults[C]>;
+  on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;
+}
+
+export type ErrorCode = 'invalid-payload' | 'unknown-command' | 'not-found' | 'conflict' | 'vault' | 'internal';
+
+/** How a failed command crosses the bridge: a code the UI can branch on and a message it can show. */
+export type CommandError = { code: ErrorCode; message: string; /** The payload field at fault, for forms. */ field?: string };
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.hasOwn(commandSchemas, name);
+}
+
+// The headless host's WebSocket frames.
+export type WireRequest = { id: number; command: string; payload: unknown };
+export type WireResponse =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: CommandError };
+export type WireEvent = { event: EventName; payload: unknown };
+
+/** IPC channel names used by the Electron preload and main. */
+export const ipcCommandChannel = (command: CommandName) => `heron:cmd:${command}`;
+export const IPC_EVENT_CHANNEL = 'heron:event';

@@ -1,0 +1,76 @@
+// Test helpers around a real Heron core: a data dir per core, the real keychain under a
+// per-run service name, and waiting for events or states without sleeping.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { createCore, fileLog, keytarVault, type BackoffPolicy, type Core } from '../../main/core';
+import type { AccountView, CommandName, CommandPayload, CommandResults, EventName, EventPayloads } from '../../preload/contract';
+import type { TestServer } from './prosody';
+
+export type TestCore = {
+  core: Core;
+  dataDir: string;
+  events: Array<{ event: EventName; payload: unknown; at: number }>;
+  call<C extends CommandName>(command: C, payload: CommandPayload<C>): Promise<CommandResults[C]>;
+  waitFor<E extends EventName>(event: E, predicate: (payload: EventPayloads[E]) => boolean, timeoutMs?: number): Promise<EventPayloads[E]>;
+  waitForState(accountId: string, predicate: (account: AccountView) => boolean, timeoutMs?: number): Promise<AccountView>;
+  /** When the first event matching `predicate` was emitted. */
+  emittedAt(predicate: (e: { event: EventName; payload: unknown }) => boolean): number | undefined;
+  logs: string[];
+};
+
+/** One keychain service name per test process, so runs never see each other's secrets. */
+export const testKeychainService = `Heron-test-${randomUUID().slice(0, 8)}`;
+
+export async function startCore(
+  options: { server?: TestServer; dataDir?: string; keychainService?: string; backoff?: BackoffPolicy } = {},
+): Promise<TestCore> {
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'heron-core-'));
+  const logs: string[] = [];
+  const core = await createCore({
+    dataDir,
+    vault: keytarVault(options.keychainService ?? testKeychainService),
+    ...(options.server ? { trustedCAs: [options.server.caPem] } : {}),
+    log: fileLog(dataDir, (line) => logs.push(line)),
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+  });
+  const events: TestCore['events'] = [];
+  const waiters = new Set<() => void>();
+  core.onEvent((event, payload) => {
+    events.push({ event, payload, at: Date.now() });
+    for (const check of [...waiters]) check();
+  });
+  const waitFor: TestCore['waitFor'] = (event, predicate, timeoutMs = 20_000) =>
+    new Promise((resolve, reject) => {
+      const seen = () => events.find((e) => e.event === event && predicate(e.payload as never));
+      const check = () => {
+        const hit = seen();
+        if (!hit) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(hit.payload as never);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out waiting for ${event}; last events: ${JSON.stringify(events.slice(-5))}; logs: ${logs.slice(-5).join(' | ')}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  return {
+    core,
+    dataDir,
+    events,
+    logs,
+    call: (command, payload) => core.handle(command, payload) as never,
+    emittedAt: (predicate) => events.find(predicate)?.at,
+    waitFor,
+    waitForState: (accountId, predicate, timeoutMs) =>
+      waitFor('account.changed', (a) => a.id === accountId && predicate(a), timeoutMs),
+  };
+}
+
+export function accountFor(server: TestServer, jid: string, password: string) {
+  return { jid, password, host: server.host, port: server.port };
+}

@@ -34,6 +34,9 @@ export type MessageRecord = {
 
 export type StoreResult = { message: MessageView; conversation: ConversationView; created: boolean };
 
+/** Where a MAM catch-up of one archive stands; committed together with the page it describes. */
+export type MamState = { lastStanzaId: string | null; lastTs: number | null; complete: boolean };
+
 type MessageRow = {
   id: number;
   conversation_id: number;
@@ -103,6 +106,11 @@ export class Archive {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Runs `fn` in one transaction (nested calls become savepoints): all of it commits, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   // ── accounts ────────────────────────────────────────────────────────────
@@ -239,6 +247,31 @@ export class Archive {
         .run(record.ts, id, record.ts, record.direction === 'in' ? 1 : 0, conversation.id);
       return { message: this.getMessage(id), conversation: this.getConversation(conversation.id), created: true };
     })();
+  }
+
+  /** Stores a batch (a MAM page) in one transaction, each record as `storeMessage` would. */
+  storeMessages(accountId: string, records: MessageRecord[]): StoreResult[] {
+    return this.transaction(() => records.map((record) => this.storeMessage(accountId, record)));
+  }
+
+  // ── MAM sync state ──────────────────────────────────────────────────────
+  getMamState(accountId: string, archiveJid: string): MamState | null {
+    const row = this.db
+      .prepare<[string, string], { last_stanza_id: string | null; last_ts: number | null; complete: number }>(
+        'SELECT last_stanza_id, last_ts, complete FROM mam_sync WHERE account_id = ? AND archive_jid = ?',
+      )
+      .get(accountId, archiveJid);
+    return row ? { lastStanzaId: row.last_stanza_id, lastTs: row.last_ts, complete: row.complete === 1 } : null;
+  }
+
+  setMamState(accountId: string, archiveJid: string, state: MamState): void {
+    this.db
+      .prepare(
+        `INSERT INTO mam_sync (account_id, archive_jid, last_stanza_id, last_ts, complete) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (account_id, archive_jid) DO UPDATE SET
+           last_stanza_id = excluded.last_stanza_id, last_ts = excluded.last_ts, complete = excluded.complete`,
+      )
+      .run(accountId, archiveJid, state.lastStanzaId, state.lastTs, state.complete ? 1 : 0);
   }
 
   private findDuplicate(conversationId: number, record: MessageRecord): MessageRow | undefined {

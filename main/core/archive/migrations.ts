@@ -57,4 +57,15 @@ export const migrations: readonly string[] = [
   CREATE INDEX messages_by_message_id ON messages(conversation_id, sender, message_id) WHERE message_id IS NOT NULL;
   CREATE INDEX messages_pending ON messages(state) WHERE state = 'pending';
   `,
+  // 2: per-archive MAM sync state, so a catch-up resumes where the last committed page ended
+  `
+  CREATE TABLE mam_sync (
+    account_id      TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    archive_jid     TEXT NOT NULL,
+    last_stanza_id  TEXT,
+    last_ts         INTEGER,
+    complete        INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, archive_jid)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

@@ -68,6 +68,8 @@ c2s_require_encryption = true
 allow_registration = false
 authentication = "internal_hashed"
 archive_expires_after = "never"
+max_archive_query_results = 250
+storage_archive_item_limit = 1000000
 ${storage === 'sql' ? `storage = "sql"\nsql = { driver = "SQLite3", database = "${dir}/prosody.sqlite" }` : ''}
 log = { { levels = { min = "info" }, to = "file", filename = "${dir}/prosody.log" } }
 ${hosts}`;

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import type { AccountConnection, AccountView, ContactView, EventName, EventPayloads, MessageView } from '../../../preload/contract';
-import type { AccountRecord, Archive } from '../archive/archive';
+import type { AccountRecord, Archive, StoreResult } from '../archive/archive';
 import type { Vault } from '../vault';
 import { resolveEndpoints, type SrvResolver } from '../xmpp/endpoints';
 import type { Session, SessionOptions } from '../xmpp/session';
@@ -14,6 +14,7 @@ import { chatMessage, enableCarbons, parseMessage, receiptFor } from '../xmpp/ch
 import { parseJid } from '../xmpp/jid';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff';
 import { classifyFailure, type Failure } from './failures';
+import { MamCollector, catchUp, type CatchUpOutcome } from './catch-up';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayloads[E]) => void;
 export type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
@@ -52,12 +53,16 @@ export class Account {
   private generation = 0;
   private readonly presence = new PresenceBook();
   private readonly bare: string;
+  private readonly mam: MamCollector;
+  /** Once this session has caught up, live archive ids move the catch-up cursor on. */
+  private caughtUp = false;
 
   constructor(
     private record: AccountRecord,
     private readonly deps: AccountDeps,
   ) {
     this.bare = record.jid;
+    this.mam = new MamCollector(record.jid, deps.log);
     if (!record.enabled) this.connection = { state: 'disabled', attempt: 0 };
   }
 
@@ -208,6 +213,31 @@ export class Account {
     this.setConnection({ state: 'online', attempt: 0 });
     this.deps.emit('contacts.changed', { accountId: this.id, contacts: this.contacts() });
     this.flushOutbox();
+    this.caughtUp = false;
+    try {
+      const outcome = await catchUp(
+        { archive: this.deps.archive, accountId: this.id, ownBareJid: this.bare, collector: this.mam, now: this.deps.clock.now, log: this.deps.log },
+        session,
+      );
+      this.deps.log('info', `${this.bare}: caught up from the server archive: ${outcome.stored.filter((s) => s.created).length} new messages`);
+      this.announce(outcome);
+      this.caughtUp = this.session === session;
+    } catch (error) {
+      // History stays as it is; the next connect tries again from the same cursor.
+      this.deps.log('warn', `${this.bare}: catching up from the server archive failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Tells the window what a catch-up stored, after it is committed. */
+  private announce(outcome: CatchUpOutcome): void {
+    const conversations = new Map<number, StoreResult['conversation']>();
+    for (const { message, conversation, created } of outcome.stored) {
+      if (!created) continue;
+      this.deps.emit('message.added', message);
+      conversations.set(conversation.id, conversation);
+    }
+    for (const id of conversations.keys()) this.deps.emit('conversation.changed', this.deps.archive.getConversation(id));
+    for (const message of outcome.updated) this.deps.emit('message.updated', message);
   }
 
   private fail(failure: Failure, attempt: number): void {
@@ -242,6 +272,7 @@ export class Account {
     entity.on('stanza', (stanza: Element) => {
       if (this.session !== session) return;
       try {
+        if (this.mam.take(stanza)) return;
         if (stanza.is('message')) this.onMessage(session, stanza);
         else if (stanza.is('presence')) this.onPresence(stanza);
       } catch (error) {
@@ -271,6 +302,9 @@ export class Account {
     switch (parsed.kind) {
       case 'chat': {
         const { message, conversation, created } = this.deps.archive.storeMessage(this.id, parsed.record);
+        if (this.caughtUp && parsed.record.stanzaId) {
+          this.deps.archive.setMamState(this.id, this.bare, { lastStanzaId: parsed.record.stanzaId.id, lastTs: parsed.record.ts, complete: true });
+        }
         if (created) {
           this.deps.emit('message.added', message);
           this.deps.emit('conversation.changed', conversation);

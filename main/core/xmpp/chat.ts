@@ -48,6 +48,16 @@ export function parseMessage(stanza: Element, ctx: ChatContext): ParsedMessage {
   return parseDirect(stanza, ctx, 'in', undefined);
 }
 
+/**
+ * A message as stored in our own archive (MAM): outgoing when we sent it, with the
+ * archive's id as its stanza-id and the archive's timestamp unless the message has its own.
+ */
+export function parseArchivedMessage(inner: Element, ctx: ChatContext, stanzaId: { id: string; by: string }, stamp: number): ParsedMessage {
+  const fromBare = parseJid(inner.attrs.from ?? ctx.ownBareJid)?.bare;
+  const parsed = parseDirect(inner, ctx, fromBare === ctx.ownBareJid ? 'out' : 'in', stamp);
+  return parsed.kind === 'chat' ? { ...parsed, record: { ...parsed.record, stanzaId }, receiptRequested: false } : parsed;
+}
+
 function parseDirect(stanza: Element, ctx: ChatContext, direction: 'in' | 'out', outerStamp: number | undefined): ParsedMessage {
   const from = parseJid(stanza.attrs.from ?? ctx.ownBareJid);
   const to = parseJid(stanza.attrs.to ?? ctx.ownBareJid);

@@ -1,0 +1,86 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import xml from '@xmpp/xml';
+import { startProsody, type TestServer } from '../support/prosody';
+import { accountFor, startCore, type TestCore } from '../support/cores';
+import { connectRaw } from '../support/raw-client';
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('catching up after being away', () => {
+  let server: TestServer;
+  let alice: TestCore | undefined;
+
+  beforeAll(async () => {
+    server = await startProsody();
+  });
+
+  afterAll(async () => {
+    await alice?.core.close();
+    await server?.stop();
+  });
+
+  it('finds every message sent to and from my other device while the app was closed, once', async () => {
+    const aliceJid = await server.register('alice', 'a-pw');
+    const bobJid = await server.register('bob', 'b-pw');
+    const carolJid = await server.register('carol', 'c-pw');
+
+    // Alice has used Heron before: it holds a catch-up cursor.
+    alice = await startCore({ server });
+    const account = await alice.call('accounts.add', accountFor(server, aliceJid, 'a-pw'));
+    await alice.waitForState(account.id, (a) => a.connection.state === 'online');
+    const dataDir = alice.dataDir;
+    await alice.core.close();
+    alice = undefined;
+
+    // While the app is closed: bob writes 300 messages, alice's phone writes 20 to carol.
+    const bob = await connectRaw(server, bobJid, 'b-pw', 'laptop');
+    const phone = await connectRaw(server, aliceJid, 'a-pw', 'phone');
+    for (let i = 1; i <= 300; i++) {
+      await bob.send(xml('message', { to: aliceJid, type: 'chat', id: `bob-${i}` }, xml('body', {}, `bob says ${i}`)));
+    }
+    for (let i = 1; i <= 20; i++) {
+      await phone.send(xml('message', { to: carolJid, type: 'chat', id: `phone-${i}` }, xml('body', {}, `from my phone ${i}`)));
+    }
+    // Everything is in the server's archive once a round trip after the last send returns.
+    await bob.iqCaller.get(xml('ping', { xmlns: 'urn:xmpp:ping' }));
+    await phone.iqCaller.get(xml('ping', { xmlns: 'urn:xmpp:ping' }));
+    await bob.stop();
+    await phone.stop();
+
+    alice = await startCore({ server, dataDir });
+    await alice.waitForState(account.id, (a) => a.connection.state === 'online');
+    const list = await until('both conversations caught up', async () => {
+      const conversations = await alice!.call('conversations.list', {});
+      const total = conversations.length === 2 && conversations.every((c) => c.last);
+      return total && conversations.find((c) => c.peer === bobJid)?.last?.body === 'bob says 300' ? conversations : undefined;
+    });
+    const db = new Database(path.join(dataDir, 'heron.sqlite'), { readonly: true });
+    const rows = db
+      .prepare('SELECT c.peer, m.direction, m.body FROM messages m JOIN conversations c ON c.id = m.conversation_id ORDER BY m.ts, m.id')
+      .all() as Array<{ peer: string; direction: string; body: string }>;
+    db.close();
+
+    const fromBob = rows.filter((r) => r.peer === bobJid);
+    const toCarol = rows.filter((r) => r.peer === carolJid);
+    expect(fromBob).toHaveLength(300);
+    expect(new Set(fromBob.map((r) => r.body)).size).toBe(300);
+    expect(fromBob.every((r) => r.direction === 'in')).toBe(true);
+    expect(fromBob.map((r) => r.body)).toEqual(Array.from({ length: 300 }, (_, i) => `bob says ${i + 1}`));
+    expect(toCarol).toHaveLength(20);
+    expect(toCarol.every((r) => r.direction === 'out')).toBe(true);
+    expect(list.find((c) => c.peer === bobJid)?.unread).toBe(300);
+    expect(list.find((c) => c.peer === carolJid)?.unread).toBe(0);
+    // Still online: logging in to a backlog did not get the stream closed (DESIGN §5).
+    expect((await alice.call('accounts.list', {}))[0]?.connection.state).toBe('online');
+  });
+});

@@ -35,6 +35,8 @@ export type AccountConnection = {
   retryAt?: number;
   /** Consecutive failed attempts since the last success. */
   attempt: number;
+  /** Online and still catching up on what happened while away. */
+  syncing?: boolean;
 };
 
 export type AccountView = {

@@ -9,7 +9,8 @@ import { openDatabase } from './archive/database';
 import { Archive } from './archive/archive';
 import type { Vault } from './vault';
 import { CommandFailure, createCommandDispatcher, type CommandHandlers } from './api';
-import { Account, systemClock, type Clock, type Emit, type Log } from './accounts/account';
+import { Account } from './accounts/account';
+import { systemClock, type Clock, type Emit, type Log } from './features/feature';
 import { createSession, type Session, type SessionOptions } from './xmpp/session';
 import type { SrvResolver } from './xmpp/endpoints';
 import type { BackoffPolicy } from './accounts/backoff';
@@ -89,7 +90,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       added.connect();
       return added.view();
     },
-    'contacts.list': ({ accountId }) => account(accountId).contacts(),
+    'contacts.list': ({ accountId }) => account(accountId).roster.contacts(),
     'conversations.list': () => archive.listConversations(),
     'conversations.open': ({ accountId, peer }) => {
       account(accountId);
@@ -101,7 +102,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
     'messages.send': ({ conversationId, body }) => {
       const conversation = archive.getConversation(conversationId);
-      return account(conversation.accountId).send(conversation.id, conversation.peer, body);
+      return account(conversation.accountId).chat.send(conversation.peer, body);
     },
     'conversations.markRead': ({ conversationId }) => {
       const conversation = archive.markRead(conversationId);

@@ -2,7 +2,7 @@
 // Callers never pass secrets; the vault test scans this file to prove it.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Log } from './accounts/account';
+import type { Log } from './features/feature';
 
 const MAX_BYTES = 5 * 1024 * 1024;
 

@@ -37,7 +37,7 @@ describe('catching up after being away', () => {
     // Alice has used Heron before: it holds a catch-up cursor.
     alice = await startCore({ server });
     const account = await alice.call('accounts.add', accountFor(server, aliceJid, 'a-pw'));
-    await alice.waitForState(account.id, (a) => a.connection.state === 'online');
+    await alice.waitForState(account.id, (a) => a.connection.state === 'online' && !a.connection.syncing);
     const dataDir = alice.dataDir;
     await alice.core.close();
     alice = undefined;

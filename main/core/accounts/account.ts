@@ -1,37 +1,20 @@
 // One account's connection lifecycle (DESIGN §3): offline → connecting → online, or
 // waiting to retry with backoff, or a terminal auth-failed / error the user must act on.
-// It wires the protocol modules to the session and writes to the archive before emitting.
-import { randomUUID } from 'node:crypto';
+// Protocol features plug in through hooks (features/feature.ts), composed here in order.
 import type { Element } from '@xmpp/xml';
-import type { AccountConnection, AccountView, ContactView, EventName, EventPayloads, MessageView } from '../../../preload/contract';
-import type { AccountRecord, Archive, StoreResult } from '../archive/archive';
+import type { AccountConnection, AccountView } from '../../../preload/contract';
+import type { AccountRecord, Archive } from '../archive/archive';
 import type { Vault } from '../vault';
 import { resolveEndpoints, type SrvResolver } from '../xmpp/endpoints';
 import type { Session, SessionOptions } from '../xmpp/session';
-import { NS_ROSTER, parseRosterPush, parseRosterResult, rosterQuery } from '../xmpp/roster';
-import { PresenceBook, availablePresence, parsePresence } from '../xmpp/presence';
-import { chatMessage, enableCarbons, parseMessage, receiptFor } from '../xmpp/chat';
 import { parseJid } from '../xmpp/jid';
+import type { Clock, Emit, Feature, FeatureContext, Log } from '../features/feature';
+import { RosterFeature } from '../features/roster';
+import { PresenceFeature } from '../features/presence';
+import { ChatFeature } from '../features/chat';
+import { MamFeature } from '../features/mam';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff';
 import { classifyFailure, type Failure } from './failures';
-import { MamCollector, catchUp, type CatchUpOutcome } from './catch-up';
-
-export type Emit = <E extends EventName>(event: E, payload: EventPayloads[E]) => void;
-export type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
-
-export type Clock = {
-  now(): number;
-  random(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-};
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  random: () => Math.random(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export type AccountDeps = {
   archive: Archive;
@@ -51,18 +34,33 @@ export class Account {
   private retryTimer: unknown;
   /** Bumped whenever a connection attempt should be abandoned. */
   private generation = 0;
-  private readonly presence = new PresenceBook();
   private readonly bare: string;
-  private readonly mam: MamCollector;
-  /** Once this session has caught up, live archive ids move the catch-up cursor on. */
-  private caughtUp = false;
+  readonly roster: RosterFeature;
+  readonly presence: PresenceFeature;
+  readonly chat: ChatFeature;
+  readonly mam: MamFeature;
+  /** In priority order: roster before presence (RFC 6121 §2.2), carbons before presence, catch-up last. */
+  private readonly features: Feature[];
 
   constructor(
     private record: AccountRecord,
     private readonly deps: AccountDeps,
   ) {
     this.bare = record.jid;
-    this.mam = new MamCollector(record.jid, deps.log);
+    const ctx: FeatureContext = {
+      accountId: record.id,
+      bare: record.jid,
+      archive: deps.archive,
+      emit: deps.emit,
+      log: deps.log,
+      clock: deps.clock,
+      liveSession: () => (this.connection.state === 'online' ? this.session : undefined),
+    };
+    this.presence = new PresenceFeature(ctx);
+    this.roster = new RosterFeature(ctx, this.presence);
+    this.mam = new MamFeature(ctx);
+    this.chat = new ChatFeature(ctx, this.mam);
+    this.features = [this.roster, this.chat, this.presence, this.mam];
     if (!record.enabled) this.connection = { state: 'disabled', attempt: 0 };
   }
 
@@ -73,14 +71,6 @@ export class Account {
   view(): AccountView {
     const { id, jid, host, port, enabled } = this.record;
     return { id, jid, ...(host ? { host } : {}), ...(port ? { port } : {}), enabled, connection: { ...this.connection } };
-  }
-
-  contacts(): ContactView[] {
-    return this.deps.archive.listRoster(this.id).map((item) => ({
-      accountId: this.id,
-      ...item,
-      presence: this.presence.best(item.jid),
-    }));
   }
 
   /** Connects now (also cutting a pending retry short). */
@@ -97,52 +87,13 @@ export class Account {
     this.clearRetry();
     const session = this.session;
     this.session = undefined;
-    this.presence.clear();
     this.setConnection({ state, attempt: 0 });
+    this.notifyOffline();
     if (session) await session.entity.stop().catch(() => {});
   }
 
-  /** Sends what waits in the outbox if we are online; otherwise it waits for the next session. */
-  flushOutbox(): void {
-    const session = this.session;
-    if (!session || this.connection.state !== 'online') return;
-    const pending = this.deps.archive.pendingOutgoing(this.id);
-    for (const message of pending) this.transmit(session, message.peer, message.messageId, message.body);
-  }
-
-  /** Stores an outgoing message as pending (archive first), then sends it when it can. */
-  send(conversationId: number, peer: string, body: string): MessageView {
-    const messageId = randomUUID();
-    const { message, conversation } = this.deps.archive.storeMessage(this.id, {
-      peer,
-      direction: 'out',
-      sender: this.bare,
-      messageId,
-      originId: messageId,
-      body,
-      ts: this.deps.clock.now(),
-      state: 'pending',
-    });
-    if (conversation.id !== conversationId) throw new Error('conversation mismatch');
-    this.deps.emit('message.added', message);
-    this.deps.emit('conversation.changed', conversation);
-    if (this.session && this.connection.state === 'online') this.transmit(this.session, peer, messageId, body);
-    return message;
-  }
-
-  private transmit(session: Session, peer: string, messageId: string, body: string): void {
-    session.entity.send(chatMessage(peer, messageId, body)).then(
-      () => {
-        // Without stream management the write is the best confirmation we get.
-        if (!session.streamManagement.enabled) this.advance(peer, messageId, 'sent');
-      },
-      (error: Error) => this.deps.log('warn', `send failed, will retry on reconnect: ${error.message}`),
-    );
-  }
-
-  private advance(peer: string, messageId: string, state: 'sent' | 'delivered' | 'failed', error?: string): void {
-    const updated = this.deps.archive.advanceOutgoing(this.id, peer, messageId, state, error);
-    if (updated) this.deps.emit('message.updated', updated);
+  private notifyOffline(): void {
+    for (const feature of this.features) feature.offline?.();
   }
 
   private setConnection(connection: AccountConnection): void {
@@ -189,7 +140,7 @@ export class Account {
         try {
           await session.open();
           if (!current()) return;
-          await this.online(session);
+          await this.online(session, current);
           return;
         } catch (error) {
           lastError = error;
@@ -203,41 +154,6 @@ export class Account {
     } catch (error) {
       if (current()) this.fail(classifyFailure(error), attempt);
     }
-  }
-
-  private async online(session: Session): Promise<void> {
-    const roster = parseRosterResult(await session.iqCaller.get(rosterQuery()));
-    this.deps.archive.replaceRoster(this.id, roster);
-    await session.iqCaller.set(enableCarbons()).catch((error: Error) => this.deps.log('info', `carbons unavailable: ${error.message}`));
-    await session.entity.send(availablePresence());
-    this.setConnection({ state: 'online', attempt: 0 });
-    this.deps.emit('contacts.changed', { accountId: this.id, contacts: this.contacts() });
-    this.flushOutbox();
-    this.caughtUp = false;
-    try {
-      const outcome = await catchUp(
-        { archive: this.deps.archive, accountId: this.id, ownBareJid: this.bare, collector: this.mam, now: this.deps.clock.now, log: this.deps.log },
-        session,
-      );
-      this.deps.log('info', `${this.bare}: caught up from the server archive: ${outcome.stored.filter((s) => s.created).length} new messages`);
-      this.announce(outcome);
-      this.caughtUp = this.session === session;
-    } catch (error) {
-      // History stays as it is; the next connect tries again from the same cursor.
-      this.deps.log('warn', `${this.bare}: catching up from the server archive failed: ${(error as Error).message}`);
-    }
-  }
-
-  /** Tells the window what a catch-up stored, after it is committed. */
-  private announce(outcome: CatchUpOutcome): void {
-    const conversations = new Map<number, StoreResult['conversation']>();
-    for (const { message, conversation, created } of outcome.stored) {
-      if (!created) continue;
-      this.deps.emit('message.added', message);
-      conversations.set(conversation.id, conversation);
-    }
-    for (const id of conversations.keys()) this.deps.emit('conversation.changed', this.deps.archive.getConversation(id));
-    for (const message of outcome.updated) this.deps.emit('message.updated', message);
   }
 
   private fail(failure: Failure, attempt: number): void {
@@ -254,8 +170,22 @@ export class Account {
     }, delay);
   }
 
+  private async online(session: Session, current: () => boolean): Promise<void> {
+    for (const feature of this.features) {
+      await feature.online?.(session);
+      if (!current()) return;
+    }
+    this.setConnection({ state: 'online', attempt: 0, syncing: true });
+    for (const feature of this.features) {
+      if (!current()) return;
+      // Catch-up and the outbox can fail on their own; the session stays up and the next connect retries.
+      await feature.ready?.(session).catch((error: Error) => this.deps.log('warn', `${this.bare}: ${error.message}`));
+    }
+    if (current() && this.connection.state === 'online') this.setConnection({ state: 'online', attempt: 0 });
+  }
+
   private wire(session: Session): void {
-    const { entity, iqCallee, streamManagement } = session;
+    const { entity } = session;
     let lastError: unknown;
     entity.on('error', (error: unknown) => {
       lastError = error;
@@ -265,72 +195,17 @@ export class Account {
       if (this.session !== session || this.connection.state !== 'online') return;
       // An unexpected drop: forget this session and retry.
       this.session = undefined;
-      this.presence.clear();
-      this.deps.emit('contacts.changed', { accountId: this.id, contacts: this.contacts() });
+      this.notifyOffline();
       this.fail(lastError ? classifyFailure(lastError) : { state: 'error', reason: 'The connection was lost.', retry: true }, 0);
     });
     entity.on('stanza', (stanza: Element) => {
       if (this.session !== session) return;
       try {
-        if (this.mam.take(stanza)) return;
-        if (stanza.is('message')) this.onMessage(session, stanza);
-        else if (stanza.is('presence')) this.onPresence(stanza);
+        for (const feature of this.features) if (feature.stanza?.(stanza, session)) return;
       } catch (error) {
         this.deps.log('error', `${this.bare}: dropped a ${stanza.name} that failed to apply: ${(error as Error).message}`);
       }
     });
-    iqCallee.set(NS_ROSTER, 'query', ({ stanza }) => {
-      const change = parseRosterPush(stanza, this.bare);
-      if (change.kind === 'rejected') {
-        this.deps.log('warn', `${this.bare}: rejected ${change.reason}`);
-        return {};
-      }
-      if (change.kind === 'set') this.deps.archive.upsertContact(this.id, change.item);
-      else this.deps.archive.removeContact(this.id, change.jid);
-      this.deps.emit('contacts.changed', { accountId: this.id, contacts: this.contacts() });
-      return {};
-    });
-    streamManagement.on('ack', (stanza: Element) => {
-      const id = stanza.attrs.id;
-      const peer = parseJid(stanza.attrs.to)?.bare;
-      if (stanza.is('message') && id && peer) this.advance(peer, id, 'sent');
-    });
-  }
-
-  private onMessage(session: Session, stanza: Element): void {
-    const parsed = parseMessage(stanza, { ownBareJid: this.bare, now: this.deps.clock.now() });
-    switch (parsed.kind) {
-      case 'chat': {
-        const { message, conversation, created } = this.deps.archive.storeMessage(this.id, parsed.record);
-        if (this.caughtUp && parsed.record.stanzaId) {
-          this.deps.archive.setMamState(this.id, this.bare, { lastStanzaId: parsed.record.stanzaId.id, lastTs: parsed.record.ts, complete: true });
-        }
-        if (created) {
-          this.deps.emit('message.added', message);
-          this.deps.emit('conversation.changed', conversation);
-        }
-        if (parsed.receiptRequested && parsed.record.messageId) {
-          void session.entity.send(receiptFor(parsed.replyTo, parsed.record.messageId)).catch(() => {});
-        }
-        return;
-      }
-      case 'receipt':
-        return this.advance(parsed.peer, parsed.messageId, 'delivered');
-      case 'error':
-        return this.advance(parsed.peer, parsed.messageId, 'failed', parsed.text);
-      case 'rejected':
-        this.deps.log('warn', `${this.bare}: rejected message: ${parsed.reason}`);
-        return;
-      case 'ignored':
-        return;
-    }
-  }
-
-  private onPresence(stanza: Element): void {
-    const parsed = parsePresence(stanza);
-    if (parsed.kind === 'ignored' || parsed.kind === 'subscribe') return; // requests list: issue 3
-    if (parsed.bare === this.bare) return; // our own other devices
-    this.presence.apply(parsed);
-    this.deps.emit('contacts.changed', { accountId: this.id, contacts: this.contacts() });
+    for (const feature of this.features) feature.wire?.(session);
   }
 }

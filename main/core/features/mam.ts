@@ -7,7 +7,7 @@ import type { MessageView } from '../../../preload/contract';
 import type { Archive, MessageRecord, StoreResult } from '../archive/archive';
 import type { Session } from '../xmpp/session';
 import { NS_MAM, isMamResult, mamQuery, parseFin, parseMamResult, type MamFin, type MamPageRequest } from '../xmpp/mam';
-import type { Log } from './account';
+import type { Feature, FeatureContext, Log } from './feature';
 
 const PAGE_SIZE = 250;
 /** On a first connect we show recent history, not the whole archive. */
@@ -126,5 +126,50 @@ export async function catchUp(deps: CatchUpDeps, session: Session): Promise<Catc
     applyPage(deps, page.stanzas, page.queryIds, page.fin, after, outcome);
     if (page.fin.complete || !page.fin.last || page.fin.last === after) return outcome;
     after = page.fin.last;
+  }
+}
+
+/** Catch-up as an account feature: routes archive results, catches up once online. */
+export class MamFeature implements Feature {
+  private readonly collector: MamCollector;
+  /** Once this session has caught up, live archive ids move the catch-up cursor on. */
+  private caughtUp = false;
+
+  constructor(private readonly ctx: FeatureContext) {
+    this.collector = new MamCollector(ctx.bare, ctx.log);
+  }
+
+  stanza(stanza: Element): boolean {
+    return this.collector.take(stanza);
+  }
+
+  async ready(session: Session): Promise<void> {
+    const { archive, accountId, bare, log, clock } = this.ctx;
+    const outcome = await catchUp({ archive, accountId, ownBareJid: bare, collector: this.collector, now: clock.now, log }, session);
+    log('info', `${bare}: caught up from the server archive: ${outcome.stored.filter((s) => s.created).length} new messages`);
+    this.announce(outcome);
+    this.caughtUp = this.ctx.liveSession() === session;
+  }
+
+  /** A live message our archive stamped: after a complete catch-up it is the new cursor. */
+  noteLive(record: MessageRecord): void {
+    if (!this.caughtUp || !record.stanzaId) return;
+    this.ctx.archive.setMamState(this.ctx.accountId, this.ctx.bare, { lastStanzaId: record.stanzaId.id, lastTs: record.ts, complete: true });
+  }
+
+  offline(): void {
+    this.caughtUp = false;
+  }
+
+  /** Tells the window what a catch-up stored, after it is committed. */
+  private announce(outcome: CatchUpOutcome): void {
+    const conversations = new Set<number>();
+    for (const { message, conversation, created } of outcome.stored) {
+      if (!created) continue;
+      this.ctx.emit('message.added', message);
+      conversations.add(conversation.id);
+    }
+    for (const id of conversations) this.ctx.emit('conversation.changed', this.ctx.archive.getConversation(id));
+    for (const message of outcome.updated) this.ctx.emit('message.updated', message);
   }
 }

@@ -1,0 +1,112 @@
+// One-to-one chat: incoming messages (live and carbons) stored before the window hears of
+// them, receipts answered and applied, and the outbox: stored as pending, sent, marked sent
+// on the stream-management ack, and resent with the same ids after a reconnect or restart.
+import { randomUUID } from 'node:crypto';
+import type { Element } from '@xmpp/xml';
+import type { MessageView } from '../../../preload/contract';
+import type { Session } from '../xmpp/session';
+import { chatMessage, enableCarbons, parseMessage, receiptFor } from '../xmpp/chat';
+import { parseJid } from '../xmpp/jid';
+import { isMamResult } from '../xmpp/mam';
+import type { Feature, FeatureContext } from './feature';
+import type { MamFeature } from './mam';
+
+export class ChatFeature implements Feature {
+  constructor(
+    private readonly ctx: FeatureContext,
+    private readonly mam: MamFeature,
+  ) {}
+
+  wire(session: Session): void {
+    session.streamManagement.on('ack', (stanza: Element) => {
+      const id = stanza.attrs.id;
+      const peer = parseJid(stanza.attrs.to)?.bare;
+      if (stanza.is('message') && id && peer) this.advance(peer, id, 'sent');
+    });
+  }
+
+  async online(session: Session): Promise<void> {
+    // Carbons (XEP-0280): what my other devices send and receive shows here too.
+    await session.iqCaller.set(enableCarbons()).catch((error: Error) => this.ctx.log('info', `carbons unavailable: ${error.message}`));
+  }
+
+  async ready(): Promise<void> {
+    this.flushOutbox();
+  }
+
+  stanza(stanza: Element, session: Session): boolean {
+    // Archive results are the MAM feature's to route, whatever their content.
+    if (!stanza.is('message') || isMamResult(stanza)) return false;
+    const parsed = parseMessage(stanza, { ownBareJid: this.ctx.bare, now: this.ctx.clock.now() });
+    switch (parsed.kind) {
+      case 'chat': {
+        const { message, conversation, created } = this.ctx.archive.storeMessage(this.ctx.accountId, parsed.record);
+        this.mam.noteLive(parsed.record);
+        if (created) {
+          this.ctx.emit('message.added', message);
+          this.ctx.emit('conversation.changed', conversation);
+        }
+        if (parsed.receiptRequested && parsed.record.messageId) {
+          void session.entity.send(receiptFor(parsed.replyTo, parsed.record.messageId)).catch(() => {});
+        }
+        break;
+      }
+      case 'receipt':
+        this.advance(parsed.peer, parsed.messageId, 'delivered');
+        break;
+      case 'error':
+        this.advance(parsed.peer, parsed.messageId, 'failed', parsed.text);
+        break;
+      case 'rejected':
+        this.ctx.log('warn', `${this.ctx.bare}: rejected message: ${parsed.reason}`);
+        break;
+      case 'ignored':
+        break;
+    }
+    return true;
+  }
+
+  /** Stores an outgoing message as pending (archive first), then sends it when it can. */
+  send(peer: string, body: string): MessageView {
+    const messageId = randomUUID();
+    const { message, conversation } = this.ctx.archive.storeMessage(this.ctx.accountId, {
+      peer,
+      direction: 'out',
+      sender: this.ctx.bare,
+      messageId,
+      originId: messageId,
+      body,
+      ts: this.ctx.clock.now(),
+      state: 'pending',
+    });
+    this.ctx.emit('message.added', message);
+    this.ctx.emit('conversation.changed', conversation);
+    const session = this.ctx.liveSession();
+    if (session) this.transmit(session, peer, messageId, body);
+    return message;
+  }
+
+  /** Sends what waits in the outbox, oldest first, with the ids it was stored with. */
+  flushOutbox(): void {
+    const session = this.ctx.liveSession();
+    if (!session) return;
+    for (const message of this.ctx.archive.pendingOutgoing(this.ctx.accountId)) {
+      this.transmit(session, message.peer, message.messageId, message.body);
+    }
+  }
+
+  private transmit(session: Session, peer: string, messageId: string, body: string): void {
+    session.entity.send(chatMessage(peer, messageId, body)).then(
+      () => {
+        // Without stream management the write is the best confirmation we get.
+        if (!session.streamManagement.enabled) this.advance(peer, messageId, 'sent');
+      },
+      (error: Error) => this.ctx.log('warn', `send failed, will retry on reconnect: ${error.message}`),
+    );
+  }
+
+  private advance(peer: string, messageId: string, state: 'sent' | 'delivered' | 'failed', error?: string): void {
+    const updated = this.ctx.archive.advanceOutgoing(this.ctx.accountId, peer, messageId, state, error);
+    if (updated) this.ctx.emit('message.updated', updated);
+  }
+}

@@ -128,6 +128,8 @@ declare module '@xmpp/stream-management' {
   export interface StreamManagement extends EventEmitter {
     enabled: boolean;
     id: string;
+    /** Stanzas sent on this stream and not yet acknowledged by the server. */
+    outbound_q: Array<{ stanza: Element; stamp: string }>;
     on(event: 'ack' | 'fail', listener: (stanza: Element) => void): this;
     on(event: 'resumed', listener: () => void): this;
   }

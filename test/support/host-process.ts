@@ -3,7 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export type HostProcess = { url: string; stop(): Promise<void>; output(): string };
+export type HostProcess = {
+  url: string;
+  /** SIGTERM by default: a clean quit. SIGKILL stands for a crash or a power cut. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  output(): string;
+};
 
 export async function startHostProcess(options: { dataDir: string; caFile: string; keychainService: string }): Promise<HostProcess> {
   const cli = path.resolve('dist/host/cli.mjs');
@@ -27,10 +32,10 @@ export async function startHostProcess(options: { dataDir: string; caFile: strin
   return {
     url,
     output: () => output,
-    async stop() {
-      if (child.exitCode !== null) return;
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
+      child.kill(signal);
       await exited;
     },
   };

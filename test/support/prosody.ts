@@ -47,7 +47,9 @@ async function makeCertificates(dir: string, domains: string[]): Promise<void> {
   await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf');
 }
 
-function config(dir: string, port: number, directTlsPort: number, domains: string[], storage: 'internal' | 'sql'): string {
+type ServerOptions = { domains?: string[]; storage?: 'internal' | 'sql'; logLevel?: 'debug' | 'info' };
+
+function config(dir: string, port: number, directTlsPort: number, domains: string[], options: ServerOptions): string {
   const hosts = domains
     .map((d) => `VirtualHost "${d}"\n  ssl = { certificate = "${dir}/server.crt", key = "${dir}/server.key" }\n`)
     .join('');
@@ -70,8 +72,8 @@ authentication = "internal_hashed"
 archive_expires_after = "never"
 max_archive_query_results = 250
 storage_archive_item_limit = 1000000
-${storage === 'sql' ? `storage = "sql"\nsql = { driver = "SQLite3", database = "${dir}/prosody.sqlite" }` : ''}
-log = { { levels = { min = "info" }, to = "file", filename = "${dir}/prosody.log" } }
+${options.storage === 'sql' ? `storage = "sql"\nsql = { driver = "SQLite3", database = "${dir}/prosody.sqlite" }` : ''}
+log = { { levels = { min = "${options.logLevel ?? 'info'}" }, to = "file", filename = "${dir}/prosody.log" } }
 ${hosts}`;
 }
 
@@ -101,7 +103,7 @@ function readTail(file: string): string {
   }
 }
 
-export async function startProsody(options: { domains?: string[]; storage?: 'internal' | 'sql' } = {}): Promise<TestServer> {
+export async function startProsody(options: ServerOptions = {}): Promise<TestServer> {
   const domains = options.domains ?? ['heron.test'];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heron-prosody-'));
   fs.mkdirSync(path.join(dir, 'data'));
@@ -109,7 +111,7 @@ export async function startProsody(options: { domains?: string[]; storage?: 'int
   await makeCertificates(dir, domains);
   const [port, directTlsPort] = [await freePort(), await freePort()];
   const configFile = path.join(dir, 'prosody.cfg.lua');
-  fs.writeFileSync(configFile, config(dir, port, directTlsPort, domains, options.storage ?? 'internal'));
+  fs.writeFileSync(configFile, config(dir, port, directTlsPort, domains, options));
   const logFile = path.join(dir, 'prosody.log');
   let child: ChildProcess | undefined;
 

@@ -39,7 +39,11 @@ export class Account {
   readonly presence: PresenceFeature;
   readonly chat: ChatFeature;
   readonly mam: MamFeature;
-  /** In priority order: roster before presence (RFC 6121 §2.2), carbons before presence, catch-up last. */
+  /**
+   * In order: roster before presence (RFC 6121 §2.2); carbons on; then, once online, the
+   * outbox, initial presence, and the archive catch-up (which orders itself around what
+   * arrives live meanwhile: see features/ordering.ts).
+   */
   private readonly features: Feature[];
 
   constructor(
@@ -59,7 +63,7 @@ export class Account {
     this.presence = new PresenceFeature(ctx);
     this.roster = new RosterFeature(ctx, this.presence);
     this.mam = new MamFeature(ctx);
-    this.chat = new ChatFeature(ctx, this.mam);
+    this.chat = new ChatFeature(ctx);
     this.features = [this.roster, this.chat, this.presence, this.mam];
     if (!record.enabled) this.connection = { state: 'disabled', attempt: 0 };
   }
@@ -189,7 +193,7 @@ export class Account {
     let lastError: unknown;
     entity.on('error', (error: unknown) => {
       lastError = error;
-      this.deps.log('warn', `${this.bare}: ${(error as Error).message}`);
+      this.deps.log('warn', `${this.bare}: ${(error as Error).name}: ${(error as Error).message}`);
     });
     entity.on('disconnect', () => {
       if (this.session !== session || this.connection.state !== 'online') return;

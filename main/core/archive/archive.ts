@@ -344,4 +344,15 @@ export class Archive {
       .all(accountId)
       .map((row) => ({ ...toMessageView(row), peer: row.peer, messageId: row.message_id ?? String(row.id) }));
   }
+
+  /** Time of the newest message from `sender` in this conversation: the floor for the next one from the server. */
+  newestTsFrom(accountId: string, peer: string, sender: string): number | null {
+    const row = this.db
+      .prepare<[string, string, string], { ts: number }>(
+        `SELECT m.ts FROM conversations c JOIN messages m ON m.conversation_id = c.id
+         WHERE c.account_id = ? AND c.peer = ? AND m.sender = ? ORDER BY m.ts DESC, m.id DESC LIMIT 1`,
+      )
+      .get(accountId, peer, sender);
+    return row?.ts ?? null;
+  }
 }

@@ -5,19 +5,23 @@ import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import type { MessageView } from '../../../preload/contract';
 import type { Session } from '../xmpp/session';
-import { chatMessage, enableCarbons, parseMessage, receiptFor } from '../xmpp/chat';
+import { NS_RECEIPTS, chatMessage, enableCarbons, parseMessage, receiptFor } from '../xmpp/chat';
 import { parseJid } from '../xmpp/jid';
 import { isMamResult } from '../xmpp/mam';
 import type { Feature, FeatureContext } from './feature';
-import type { MamFeature } from './mam';
+import { placeLive } from './ordering';
 
 export class ChatFeature implements Feature {
-  constructor(
-    private readonly ctx: FeatureContext,
-    private readonly mam: MamFeature,
-  ) {}
+  /** Receipts a dropped stream never got acknowledged: owed again on the next one. */
+  private owedReceipts: Element[] = [];
+
+  constructor(private readonly ctx: FeatureContext) {}
 
   wire(session: Session): void {
+    session.entity.on('disconnect', () => {
+      const unacked = session.streamManagement.outbound_q.map((item) => item.stanza);
+      this.owedReceipts.push(...unacked.filter((stanza) => stanza.getChild('received', NS_RECEIPTS)));
+    });
     session.streamManagement.on('ack', (stanza: Element) => {
       const id = stanza.attrs.id;
       const peer = parseJid(stanza.attrs.to)?.bare;
@@ -30,7 +34,10 @@ export class ChatFeature implements Feature {
     await session.iqCaller.set(enableCarbons()).catch((error: Error) => this.ctx.log('info', `carbons unavailable: ${error.message}`));
   }
 
-  async ready(): Promise<void> {
+  async ready(session: Session): Promise<void> {
+    const owed = this.owedReceipts;
+    this.owedReceipts = [];
+    for (const receipt of owed) await session.entity.send(receipt);
     this.flushOutbox();
   }
 
@@ -40,8 +47,8 @@ export class ChatFeature implements Feature {
     const parsed = parseMessage(stanza, { ownBareJid: this.ctx.bare, now: this.ctx.clock.now() });
     switch (parsed.kind) {
       case 'chat': {
-        const { message, conversation, created } = this.ctx.archive.storeMessage(this.ctx.accountId, parsed.record);
-        this.mam.noteLive(parsed.record);
+        const record = placeLive(this.ctx.archive, this.ctx.accountId, parsed.record);
+        const { message, conversation, created } = this.ctx.archive.storeMessage(this.ctx.accountId, record);
         if (created) {
           this.ctx.emit('message.added', message);
           this.ctx.emit('conversation.changed', conversation);

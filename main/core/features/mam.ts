@@ -4,10 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import type { MessageView } from '../../../preload/contract';
-import type { Archive, MessageRecord, StoreResult } from '../archive/archive';
+import type { Archive, StoreResult } from '../archive/archive';
 import type { Session } from '../xmpp/session';
+import { receiptFor } from '../xmpp/chat';
 import { NS_MAM, isMamResult, mamQuery, parseFin, parseMamResult, type MamFin, type MamPageRequest } from '../xmpp/mam';
 import type { Feature, FeatureContext, Log } from './feature';
+import { ArchiveOrder } from './ordering';
 
 const PAGE_SIZE = 250;
 /** On a first connect we show recent history, not the whole archive. */
@@ -17,6 +19,8 @@ const QUERY_TIMEOUT_MS = 60_000;
 export type CatchUpOutcome = {
   stored: StoreResult[];
   updated: MessageView[];
+  /** Receipts owed for messages that reached us only now, through the archive. */
+  receipts: Array<{ to: string; messageId: string }>;
   /** Set when the server no longer holds messages after our last known one. */
   gapSince?: number;
 };
@@ -67,51 +71,58 @@ function isItemNotFound(error: unknown): boolean {
   return (error as { condition?: string }).condition === 'item-not-found';
 }
 
-/** Applies one page: messages stored once, receipts and errors moved onto our messages, cursor saved. */
-function applyPage(deps: CatchUpDeps, stanzas: Element[], queryIds: Set<string>, fin: MamFin, previous: string | null, outcome: CatchUpOutcome): void {
+/** Applies one page: messages stored once and in archive order, receipts and errors moved onto our messages, cursor saved. */
+function applyPage(
+  deps: CatchUpDeps,
+  page: { stanzas: Element[]; queryIds: Set<string>; fin: MamFin },
+  previous: string | null,
+  order: ArchiveOrder,
+  acknowledge: boolean,
+  outcome: CatchUpOutcome,
+): void {
+  const { stanzas, queryIds, fin } = page;
   const { archive, accountId, ownBareJid } = deps;
-  const records: MessageRecord[] = [];
-  const receipts: Array<{ peer: string; messageId: string; state: 'delivered' | 'failed'; error?: string }> = [];
-  let lastTs: number | null = null;
-  for (const stanza of stanzas) {
-    const result = parseMamResult(stanza, { ownBareJid, now: deps.now(), queryIds });
-    if (result.kind === 'rejected') {
-      deps.log('warn', `${ownBareJid}: rejected archive result: ${result.reason}`);
-      continue;
-    }
-    const parsed = result.message;
-    if (parsed.kind === 'chat') {
-      records.push(parsed.record);
-      lastTs = Math.max(lastTs ?? 0, parsed.record.ts);
-    } else if (parsed.kind === 'receipt') receipts.push({ peer: parsed.peer, messageId: parsed.messageId, state: 'delivered' });
-    else if (parsed.kind === 'error') receipts.push({ peer: parsed.peer, messageId: parsed.messageId, state: 'failed', error: parsed.text });
-  }
   archive.transaction(() => {
-    outcome.stored.push(...archive.storeMessages(accountId, records));
-    for (const r of receipts) {
-      const updated = archive.advanceOutgoing(accountId, r.peer, r.messageId, r.state, r.error);
-      if (updated) outcome.updated.push(updated);
+    let lastTs = archive.getMamState(accountId, ownBareJid)?.lastTs ?? null;
+    for (const stanza of stanzas) {
+      const result = parseMamResult(stanza, { ownBareJid, now: deps.now(), queryIds });
+      if (result.kind === 'rejected') {
+        deps.log('warn', `${ownBareJid}: rejected archive result: ${result.reason}`);
+        continue;
+      }
+      const parsed = result.message;
+      if (parsed.kind === 'chat') {
+        const stored = archive.storeMessage(accountId, { ...parsed.record, ts: order.place(parsed.record) });
+        order.stored(parsed.record, stored.message.ts);
+        lastTs = Math.max(lastTs ?? 0, stored.message.ts);
+        outcome.stored.push(stored);
+        if (stored.created && acknowledge && parsed.receiptRequested && parsed.record.messageId) {
+          outcome.receipts.push({ to: parsed.replyTo, messageId: parsed.record.messageId });
+        }
+      } else if (parsed.kind === 'receipt' || parsed.kind === 'error') {
+        const updated = parsed.kind === 'receipt'
+          ? archive.advanceOutgoing(accountId, parsed.peer, parsed.messageId, 'delivered')
+          : archive.advanceOutgoing(accountId, parsed.peer, parsed.messageId, 'failed', parsed.text);
+        if (updated) outcome.updated.push(updated);
+      }
     }
-    const state = archive.getMamState(accountId, ownBareJid);
-    archive.setMamState(accountId, ownBareJid, {
-      lastStanzaId: fin.last ?? previous,
-      lastTs: lastTs ?? state?.lastTs ?? null,
-      complete: fin.complete,
-    });
+    archive.setMamState(accountId, ownBareJid, { lastStanzaId: fin.last ?? previous, lastTs, complete: fin.complete });
   });
 }
 
 export async function catchUp(deps: CatchUpDeps, session: Session): Promise<CatchUpOutcome> {
-  const outcome: CatchUpOutcome = { stored: [], updated: [] };
+  const outcome: CatchUpOutcome = { stored: [], updated: [], receipts: [] };
   const state = deps.archive.getMamState(deps.accountId, deps.ownBareJid);
   if (!state) {
-    const { stanzas, queryIds, fin } = await deps.collector.page(session, { max: FIRST_CONNECT_PAGE, before: true });
+    const page = await deps.collector.page(session, { max: FIRST_CONNECT_PAGE, before: true });
     // Paging backwards, `last` is the newest message: continue forward from it next time.
     // An empty archive leaves no id, and next time we read it from its beginning.
-    applyPage(deps, stanzas, queryIds, { ...fin, complete: true }, null, outcome);
+    // History from before Heron was set up owes nobody a receipt.
+    applyPage(deps, { ...page, fin: { ...page.fin, complete: true } }, null, new ArchiveOrder(0), false, outcome);
     return outcome;
   }
   let after = state.lastStanzaId;
+  const order = new ArchiveOrder(state.lastTs ?? 0);
   for (;;) {
     let page;
     try {
@@ -123,7 +134,7 @@ export async function catchUp(deps: CatchUpDeps, session: Session): Promise<Catc
       deps.log('warn', `${deps.ownBareJid}: archive no longer holds ${after}; history may have a gap`);
       page = await deps.collector.page(session, { max: PAGE_SIZE, ...(state.lastTs ? { start: state.lastTs } : {}) });
     }
-    applyPage(deps, page.stanzas, page.queryIds, page.fin, after, outcome);
+    applyPage(deps, page, after, order, true, outcome);
     if (page.fin.complete || !page.fin.last || page.fin.last === after) return outcome;
     after = page.fin.last;
   }
@@ -132,9 +143,6 @@ export async function catchUp(deps: CatchUpDeps, session: Session): Promise<Catc
 /** Catch-up as an account feature: routes archive results, catches up once online. */
 export class MamFeature implements Feature {
   private readonly collector: MamCollector;
-  /** Once this session has caught up, live archive ids move the catch-up cursor on. */
-  private caughtUp = false;
-
   constructor(private readonly ctx: FeatureContext) {
     this.collector = new MamCollector(ctx.bare, ctx.log);
   }
@@ -148,17 +156,7 @@ export class MamFeature implements Feature {
     const outcome = await catchUp({ archive, accountId, ownBareJid: bare, collector: this.collector, now: clock.now, log }, session);
     log('info', `${bare}: caught up from the server archive: ${outcome.stored.filter((s) => s.created).length} new messages`);
     this.announce(outcome);
-    this.caughtUp = this.ctx.liveSession() === session;
-  }
-
-  /** A live message our archive stamped: after a complete catch-up it is the new cursor. */
-  noteLive(record: MessageRecord): void {
-    if (!this.caughtUp || !record.stanzaId) return;
-    this.ctx.archive.setMamState(this.ctx.accountId, this.ctx.bare, { lastStanzaId: record.stanzaId.id, lastTs: record.ts, complete: true });
-  }
-
-  offline(): void {
-    this.caughtUp = false;
+    for (const { to, messageId } of outcome.receipts) await session.entity.send(receiptFor(to, messageId));
   }
 
   /** Tells the window what a catch-up stored, after it is committed. */

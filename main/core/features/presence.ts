@@ -16,7 +16,11 @@ export class PresenceFeature implements Feature {
     return this.book.best(jid);
   }
 
-  async online(session: Session): Promise<void> {
+  /**
+   * Initial presence goes out before the archive catch-up: Prosody delivers what it kept
+   * offline only to a session that has not queried the archive yet.
+   */
+  async ready(session: Session): Promise<void> {
     await session.entity.send(availablePresence());
   }
 

@@ -9,7 +9,7 @@ export const NS_CARBONS = 'urn:xmpp:carbons:2';
 const NS_FORWARD = 'urn:xmpp:forward:0';
 const NS_SID = 'urn:xmpp:sid:0';
 const NS_DELAY = 'urn:xmpp:delay';
-const NS_RECEIPTS = 'urn:xmpp:receipts';
+export const NS_RECEIPTS = 'urn:xmpp:receipts';
 
 export type ChatContext = { ownBareJid: string; now: number };
 
@@ -55,7 +55,7 @@ export function parseMessage(stanza: Element, ctx: ChatContext): ParsedMessage {
 export function parseArchivedMessage(inner: Element, ctx: ChatContext, stanzaId: { id: string; by: string }, stamp: number): ParsedMessage {
   const fromBare = parseJid(inner.attrs.from ?? ctx.ownBareJid)?.bare;
   const parsed = parseDirect(inner, ctx, fromBare === ctx.ownBareJid ? 'out' : 'in', stamp);
-  return parsed.kind === 'chat' ? { ...parsed, record: { ...parsed.record, stanzaId }, receiptRequested: false } : parsed;
+  return parsed.kind === 'chat' ? { ...parsed, record: { ...parsed.record, stanzaId } } : parsed;
 }
 
 function parseDirect(stanza: Element, ctx: ChatContext, direction: 'in' | 'out', outerStamp: number | undefined): ParsedMessage {

@@ -1,0 +1,117 @@
+// The fault test of issue 3: two accounts exchange 1,000 messages while the network between
+// them and the server is cut at random points and the server restarts once. Afterwards every
+// message is in both archives exactly once, in the order it was sent, and marked delivered.
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProsody, type TestServer } from '../support/prosody';
+import { startCore, type TestCore } from '../support/cores';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+
+const PER_SIDE = 500;
+const CUTS = 12;
+
+type Row = { direction: 'in' | 'out'; body: string; state: string };
+
+function archiveRows(core: TestCore): Row[] {
+  const db = new Database(path.join(core.dataDir, 'heron.sqlite'), { readonly: true });
+  try {
+    return db.prepare('SELECT direction, body, state FROM messages ORDER BY ts, id').all() as Row[];
+  } finally {
+    db.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('no message lost, none duplicated, through cuts and a server restart', () => {
+  let server: TestServer;
+  let proxy: FaultProxy;
+  let alice: TestCore;
+  let bob: TestCore;
+
+  beforeAll(async () => {
+    server = await startProsody({ logLevel: process.env.FAULT_DEBUG ? 'debug' : 'info' });
+    proxy = await startFaultProxy({ host: server.host, port: server.port });
+    alice = await startCore({ server, backoff: { baseMs: 100, capMs: 1500 } });
+    bob = await startCore({ server, backoff: { baseMs: 100, capMs: 1500 } });
+  });
+
+  afterAll(async () => {
+    await alice?.core.close();
+    await bob?.core.close();
+    await proxy?.close();
+    await server?.stop();
+  });
+
+  it('delivers all 1,000 exactly once and in order', async () => {
+    const users = [
+      { core: alice, jid: await server.register('alice', 'a-pw'), password: 'a-pw', prefix: 'a' },
+      { core: bob, jid: await server.register('bob', 'b-pw'), password: 'b-pw', prefix: 'b' },
+    ];
+    const sides = [];
+    for (const user of users) {
+      const account = await user.core.call('accounts.add', { jid: user.jid, password: user.password, host: '127.0.0.1', port: proxy.port });
+      await user.core.waitForState(account.id, (a) => a.connection.state === 'online' && !a.connection.syncing);
+      sides.push({ ...user, account });
+    }
+    const [a, b] = sides as [(typeof sides)[0], (typeof sides)[0]];
+    const aliceToBob = await a.core.call('conversations.open', { accountId: a.account.id, peer: b.jid });
+    const bobToAlice = await b.core.call('conversations.open', { accountId: b.account.id, peer: a.jid });
+
+    const started = Date.now();
+    let sending = true;
+    let cuts = 0; // cuts that severed at least one live connection
+    let restarted = false;
+    const chaos = (async () => {
+      while (sending || cuts < CUTS) {
+        await sleep(150 + Math.random() * 350);
+        if (cuts === Math.floor(CUTS / 2) && !restarted) {
+          restarted = true;
+          await server.stop();
+          await sleep(300);
+          await server.start();
+        }
+        if (proxy.cut() > 0) cuts++;
+      }
+    })();
+
+    for (let i = 0; i < PER_SIDE; i++) {
+      await a.core.call('messages.send', { conversationId: aliceToBob.id, body: `a-${i}` });
+      await b.core.call('messages.send', { conversationId: bobToAlice.id, body: `b-${i}` });
+      await sleep(8); // spread the sends over the chaos, about 5 s
+    }
+    sending = false;
+    await chaos;
+
+    const settled = (rows: Row[]) => rows.length === 2 * PER_SIDE && rows.every((r) => r.direction === 'in' || r.state === 'delivered');
+    const deadline = Date.now() + 90_000;
+    while (!(settled(archiveRows(alice)) && settled(archiveRows(bob))) && Date.now() < deadline) await sleep(200);
+    console.log(
+      `fault test: ${cuts} cuts, 1 server restart, ${proxy.connections()} connections through the proxy, ` +
+        `settled in ${Date.now() - started} ms; alice ${archiveRows(alice).length} rows, bob ${archiveRows(bob).length} rows`,
+    );
+
+    if (process.env.FAULT_DEBUG) {
+      console.log('prosody dir', server.dir, 'alice', alice.dataDir, 'bob', bob.dataDir);
+      for (const core of [alice, bob]) {
+        const bodies = new Set(archiveRows(core).map((r) => r.body));
+        const missing = ['a', 'b'].flatMap((p) => Array.from({ length: PER_SIDE }, (_, i) => `${p}-${i}`)).filter((b) => !bodies.has(b));
+        console.log('missing', missing.join(' '), '\n', core.logs.join(''));
+      }
+    }
+    expect(cuts).toBeGreaterThanOrEqual(CUTS);
+    for (const [core, mine, theirs] of [
+      [alice, 'a', 'b'],
+      [bob, 'b', 'a'],
+    ] as const) {
+      const rows = archiveRows(core);
+      const sent = rows.filter((r) => r.direction === 'out');
+      const received = rows.filter((r) => r.direction === 'in');
+      const expected = (prefix: string) => Array.from({ length: PER_SIDE }, (_, i) => `${prefix}-${i}`);
+      expect(sent.map((r) => r.body)).toEqual(expected(mine));
+      expect(received.map((r) => r.body)).toEqual(expected(theirs));
+      expect(sent.filter((r) => r.state !== 'delivered').map((r) => `${r.body}:${r.state}`)).toEqual([]);
+    }
+  }, 240_000);
+});

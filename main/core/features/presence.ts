@@ -9,6 +9,8 @@ import type { Feature, FeatureContext } from './feature';
 export class PresenceFeature implements Feature {
   private readonly book = new PresenceBook();
   private own: OwnPresence;
+  /** The session our initial presence went out on: from then on, a change is sent at once. */
+  private announcedOn: Session | undefined;
   /** Called when a contact's shown presence may have changed. */
   onChange: () => void = () => {};
 
@@ -29,13 +31,13 @@ export class PresenceFeature implements Feature {
     this.ctx.archive.setOwnPresence(this.ctx.accountId, presence);
     this.own = { ...presence };
     // A send that fails is not lost: the next connect sends what is stored as initial presence.
-    await this.ctx
-      .liveSession()
-      ?.entity.send(ownPresence(this.own))
+    await this.announcedOn?.entity
+      .send(ownPresence(this.own))
       .catch((error: Error) => this.ctx.log('warn', `${this.ctx.bare}: presence not sent now: ${error.message}`));
   }
 
   async online(session: Session): Promise<void> {
+    this.announcedOn = session;
     await session.entity.send(ownPresence(this.own));
   }
 
@@ -50,6 +52,7 @@ export class PresenceFeature implements Feature {
   }
 
   offline(): void {
+    this.announcedOn = undefined;
     this.book.clear();
     this.onChange();
   }

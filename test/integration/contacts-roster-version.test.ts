@@ -15,11 +15,11 @@ describe('roster versioning with a real server', () => {
   const unchangedAnswers = () => alice.logs.filter((line) => line.includes('roster unchanged since version')).length;
   /** Goes offline, does `meanwhile`, and comes back online. */
   async function reconnect(meanwhile = async () => {}): Promise<void> {
-    const offline = alice.waitForNext('account.changed', (a) => a.id === aliceId && a.connection.state === 'offline');
+    const offline = alice.nextState(aliceId, (a) => a.connection.state === 'offline');
     alice.core.suspend();
     await offline;
     await meanwhile();
-    const online = alice.waitForNext('account.changed', (a) => a.id === aliceId && a.connection.state === 'online');
+    const online = alice.nextState(aliceId, (a) => a.connection.state === 'online');
     alice.core.resume();
     await online;
   }

@@ -46,9 +46,15 @@ export type AccountView = {
   port?: number;
   enabled: boolean;
   connection: AccountConnection;
+  /** The presence we show our contacts while online (also sent as initial presence on connect). */
+  presence: OwnPresence;
 };
 
 export type PresenceShow = 'available' | 'chat' | 'away' | 'xa' | 'dnd' | 'offline';
+
+/** What a user may set as their own presence. */
+export const ownShowSchema = z.enum(['available', 'away', 'xa', 'dnd']);
+export type OwnPresence = { show: z.infer<typeof ownShowSchema>; status?: string };
 
 export type ContactView = {
   accountId: string;
@@ -56,8 +62,27 @@ export type ContactView = {
   name?: string;
   subscription: 'none' | 'to' | 'from' | 'both';
   groups: string[];
-  presence: { show: PresenceShow; status?: string };
+  /** We asked to see their presence and they have not answered yet. */
+  awaitingApproval?: boolean;
+  /** Of their best online resource; `idleSince` (ms since epoch) when that device says it is idle (XEP-0319). */
+  presence: { show: PresenceShow; status?: string; idleSince?: number };
 };
+
+/** Someone asks to see our presence (RFC 6121 §3.1); kept until answered, across restarts. */
+export type SubscriptionRequestView = {
+  accountId: string;
+  jid: string;
+  /** The name they suggest for themselves (XEP-0172), as they typed it. */
+  nick?: string;
+  /** Their message with the request. */
+  status?: string;
+  receivedAt: number;
+};
+
+const contactNameSchema = z.string().trim().max(1023, 'The name is too long.');
+const contactGroupsSchema = z
+  .array(z.string().trim().min(1, 'A group needs a name.').max(1023, 'A group name is too long.'))
+  .max(100, 'At most 100 groups.');
 
 export type MessageState = 'pending' | 'sent' | 'delivered' | 'read' | 'failed' | 'received';
 
@@ -135,6 +160,26 @@ export const commandSchemas = {
     })
     .strict(),
   'conversations.markRead': z.object({ conversationId: conversationIdSchema }).strict(),
+  /** Without `accountId`, for every account. */
+  'presence.set': z
+    .object({
+      accountId: accountIdSchema.optional(),
+      show: ownShowSchema,
+      status: z.string().trim().max(1000, 'The status is too long (at most 1,000 characters).').optional(),
+    })
+    .strict(),
+  'contacts.add': z
+    .object({ accountId: accountIdSchema, jid: bareJidSchema, name: contactNameSchema.optional(), groups: contactGroupsSchema.optional() })
+    .strict(),
+  /** Sets the name (empty or absent: none) and the groups of a contact. */
+  'contacts.update': z
+    .object({ accountId: accountIdSchema, jid: bareJidSchema, name: contactNameSchema.optional(), groups: contactGroupsSchema })
+    .strict(),
+  'contacts.remove': z.object({ accountId: accountIdSchema, jid: bareJidSchema }).strict(),
+  'requests.list': z.object({ accountId: accountIdSchema }).strict(),
+  'requests.answer': z
+    .object({ accountId: accountIdSchema, jid: bareJidSchema, answer: z.enum(['approve', 'deny', 'block']) })
+    .strict(),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -151,6 +196,12 @@ export type CommandResults = {
   'messages.page': MessagePage;
   'messages.send': MessageView;
   'conversations.markRead': ConversationView;
+  'presence.set': AccountView[];
+  'contacts.add': { accountId: string; jid: string };
+  'contacts.update': { accountId: string; jid: string };
+  'contacts.remove': { accountId: string; jid: string };
+  'requests.list': SubscriptionRequestView[];
+  'requests.answer': { accountId: string; jid: string };
 };
 
 /** Every event main pushes to the renderer. */
@@ -160,6 +211,7 @@ export type EventPayloads = {
   'message.added': MessageView;
   'message.updated': MessageView;
   'conversation.changed': ConversationView;
+  'requests.changed': { accountId: string; requests: SubscriptionRequestView[] };
 };
 export type EventName = keyof EventPayloads;
 
@@ -169,7 +221,17 @@ export interface HeronApi {
   on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;
 }
 
-export type ErrorCode = 'invalid-payload' | 'unknown-command' | 'not-found' | 'conflict' | 'vault' | 'internal';
+export type ErrorCode =
+  | 'invalid-payload'
+  | 'unknown-command'
+  | 'not-found'
+  | 'conflict'
+  | 'vault'
+  | 'internal'
+  /** The command needs the account online. */
+  | 'offline'
+  /** The server said no; the message says what it said. */
+  | 'refused';
 
 /** How a failed command crosses the bridge: a code the UI can branch on and a message it can show. */
 export type CommandError = { code: ErrorCode; message: string; /** The payload field at fault, for forms. */ field?: string };

@@ -109,6 +109,27 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       emit('conversation.changed', conversation);
       return conversation;
     },
+    'presence.set': ({ accountId, show, status }) => {
+      const targets = accountId === undefined ? [...accounts.values()] : [account(accountId)];
+      return Promise.all(targets.map((a) => a.setPresence({ show, ...(status ? { status } : {}) })));
+    },
+    'contacts.add': async ({ accountId, jid, name, groups }) => {
+      await account(accountId).roster.add(jid, { ...(name !== undefined ? { name } : {}), ...(groups ? { groups } : {}) });
+      return { accountId, jid };
+    },
+    'contacts.update': async ({ accountId, jid, name, groups }) => {
+      await account(accountId).roster.update(jid, name, groups);
+      return { accountId, jid };
+    },
+    'contacts.remove': async ({ accountId, jid }) => {
+      await account(accountId).roster.remove(jid);
+      return { accountId, jid };
+    },
+    'requests.list': ({ accountId }) => account(accountId).subscriptions.list(),
+    'requests.answer': async ({ accountId, jid, answer }) => {
+      await account(accountId).subscriptions.answer(jid, answer);
+      return { accountId, jid };
+    },
   };
   const handle = createCommandDispatcher(handlers, (message) => log('error', message));
 

@@ -13,8 +13,10 @@ export type TestCore = {
   dataDir: string;
   events: Array<{ event: EventName; payload: unknown; at: number }>;
   call<C extends CommandName>(command: C, payload: CommandPayload<C>): Promise<CommandResults[C]>;
-  waitFor<E extends EventName>(event: E, predicate: (payload: EventPayloads[E]) => boolean, timeoutMs?: number): Promise<EventPayloads[E]>;
+  waitFor<E extends EventName>(event: E, predicate: (payload: EventPayloads[E]) => boolean, timeoutMs?: number, fromIndex?: number): Promise<EventPayloads[E]>;
   waitForState(accountId: string, predicate: (account: AccountView) => boolean, timeoutMs?: number): Promise<AccountView>;
+  /** Like `waitForState`, but only for a state reached from now on. */
+  nextState(accountId: string, predicate: (account: AccountView) => boolean, timeoutMs?: number): Promise<AccountView>;
   /** When the first event matching `predicate` was emitted. */
   emittedAt(predicate: (e: { event: EventName; payload: unknown }) => boolean): number | undefined;
   logs: string[];
@@ -41,9 +43,9 @@ export async function startCore(
     events.push({ event, payload, at: Date.now() });
     for (const check of [...waiters]) check();
   });
-  const waitFor: TestCore['waitFor'] = (event, predicate, timeoutMs = 20_000) =>
+  const waitFor: TestCore['waitFor'] = (event, predicate, timeoutMs = 20_000, fromIndex = 0) =>
     new Promise((resolve, reject) => {
-      const seen = () => events.find((e) => e.event === event && predicate(e.payload as never));
+      const seen = () => events.slice(fromIndex).find((e) => e.event === event && predicate(e.payload as never));
       const check = () => {
         const hit = seen();
         if (!hit) return;
@@ -68,6 +70,8 @@ export async function startCore(
     waitFor,
     waitForState: (accountId, predicate, timeoutMs) =>
       waitFor('account.changed', (a) => a.id === accountId && predicate(a), timeoutMs),
+    nextState: (accountId, predicate, timeoutMs) =>
+      waitFor('account.changed', (a) => a.id === accountId && predicate(a), timeoutMs, events.length),
   };
 }
 

@@ -65,3 +65,20 @@ export async function befriend(server: TestServer, a: { jid: string; password: s
     await cb.stop();
   }
 }
+
+/** The first stanza from now on that matches; call it before causing the stanza. */
+export function nextStanza(client: RawClient, match: (stanza: Element) => boolean, timeoutMs = 20_000): Promise<Element> {
+  return new Promise((resolve, reject) => {
+    const onStanza = (stanza: Element) => {
+      if (!match(stanza)) return;
+      client.entity.off('stanza', onStanza);
+      clearTimeout(timer);
+      resolve(stanza);
+    };
+    const timer = setTimeout(() => {
+      client.entity.off('stanza', onStanza);
+      reject(new Error(`${client.jid} received no matching stanza`));
+    }, timeoutMs);
+    client.entity.on('stanza', onStanza);
+  });
+}

@@ -2,7 +2,7 @@
 // waiting to retry with backoff, or a terminal auth-failed / error the user must act on.
 // Protocol features plug in through hooks (features/feature.ts), composed here in order.
 import type { Element } from '@xmpp/xml';
-import type { AccountConnection, AccountView } from '../../../preload/contract';
+import type { AccountConnection, AccountView, OwnPresence } from '../../../preload/contract';
 import type { AccountRecord, Archive } from '../archive/archive';
 import type { Vault } from '../vault';
 import { resolveEndpoints, type SrvResolver } from '../xmpp/endpoints';
@@ -11,6 +11,7 @@ import { parseJid } from '../xmpp/jid';
 import type { Clock, Emit, Feature, FeatureContext, Log } from '../features/feature';
 import { RosterFeature } from '../features/roster';
 import { PresenceFeature } from '../features/presence';
+import { SubscriptionsFeature } from '../features/subscriptions';
 import { ChatFeature } from '../features/chat';
 import { MamFeature } from '../features/mam';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff';
@@ -37,12 +38,13 @@ export class Account {
   private readonly bare: string;
   readonly roster: RosterFeature;
   readonly presence: PresenceFeature;
+  readonly subscriptions: SubscriptionsFeature;
   readonly chat: ChatFeature;
   readonly mam: MamFeature;
   /**
-   * In order: roster before presence (RFC 6121 §2.2); carbons on; then, once online, the
-   * outbox, initial presence, and the archive catch-up (which orders itself around what
-   * arrives live meanwhile: see features/ordering.ts).
+   * In order: roster before presence (RFC 6121 §2.2); carbons on; subscription answers before
+   * availability; then, once online, the outbox, initial presence, and the archive catch-up
+   * (which orders itself around what arrives live meanwhile: see features/ordering.ts).
    */
   private readonly features: Feature[];
 
@@ -62,9 +64,10 @@ export class Account {
     };
     this.presence = new PresenceFeature(ctx);
     this.roster = new RosterFeature(ctx, this.presence);
+    this.subscriptions = new SubscriptionsFeature(ctx, this.roster);
     this.mam = new MamFeature(ctx);
     this.chat = new ChatFeature(ctx);
-    this.features = [this.roster, this.chat, this.presence, this.mam];
+    this.features = [this.roster, this.chat, this.subscriptions, this.presence, this.mam];
     if (!record.enabled) this.connection = { state: 'disabled', attempt: 0 };
   }
 
@@ -74,7 +77,15 @@ export class Account {
 
   view(): AccountView {
     const { id, jid, host, port, enabled } = this.record;
-    return { id, jid, ...(host ? { host } : {}), ...(port ? { port } : {}), enabled, connection: { ...this.connection } };
+    return { id, jid, ...(host ? { host } : {}), ...(port ? { port } : {}), enabled, connection: { ...this.connection }, presence: this.presence.current() };
+  }
+
+  /** Remembers the presence we show and sends it now when online. */
+  async setPresence(presence: OwnPresence): Promise<AccountView> {
+    await this.presence.set(presence);
+    const view = this.view();
+    this.deps.emit('account.changed', view);
+    return view;
   }
 
   /** Connects now (also cutting a pending retry short). */

@@ -1,7 +1,7 @@
 // The archive's queries. Every message write is idempotent and updates the conversation
 // summary in the same transaction (DESIGN §3, §6).
 import type { Db } from './database';
-import type { ContactView, ConversationView, MessageState, MessageView, PageCursor } from '../../../preload/contract';
+import type { ContactView, ConversationView, MessageState, MessageView, OwnPresence, PageCursor } from '../../../preload/contract';
 
 export type AccountRecord = {
   id: string;
@@ -17,7 +17,13 @@ export type RosterItem = {
   name?: string;
   subscription: ContactView['subscription'];
   groups: string[];
+  /** We asked to see their presence; no answer yet. */
+  ask?: true;
+  /** We pre-approved their request to see ours (RFC 6121 §3.4). */
+  approved?: true;
 };
+
+export type SubscriptionRequestRecord = { jid: string; nick?: string; status?: string; receivedAt: number };
 
 /** A message as the protocol layer hands it over, before it has a local id. */
 export type MessageRecord = {
@@ -146,10 +152,11 @@ export class Archive {
   upsertContact(accountId: string, item: RosterItem): void {
     this.db
       .prepare(
-        `INSERT INTO contacts (account_id, jid, name, subscription, groups_json) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (account_id, jid) DO UPDATE SET name = excluded.name, subscription = excluded.subscription, groups_json = excluded.groups_json`,
+        `INSERT INTO contacts (account_id, jid, name, subscription, groups_json, ask, approved) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account_id, jid) DO UPDATE SET name = excluded.name, subscription = excluded.subscription,
+           groups_json = excluded.groups_json, ask = excluded.ask, approved = excluded.approved`,
       )
-      .run(accountId, item.jid, item.name ?? null, item.subscription, JSON.stringify(item.groups));
+      .run(accountId, item.jid, item.name ?? null, item.subscription, JSON.stringify(item.groups), item.ask ? 1 : 0, item.approved ? 1 : 0);
   }
 
   removeContact(accountId: string, jid: string): void {
@@ -158,15 +165,18 @@ export class Archive {
 
   listRoster(accountId: string): RosterItem[] {
     return this.db
-      .prepare<[string], { jid: string; name: string | null; subscription: RosterItem['subscription']; groups_json: string }>(
-        'SELECT jid, name, subscription, groups_json FROM contacts WHERE account_id = ? ORDER BY coalesce(name, jid)',
-      )
+      .prepare<
+        [string],
+        { jid: string; name: string | null; subscription: RosterItem['subscription']; groups_json: string; ask: number; approved: number }
+      >('SELECT jid, name, subscription, groups_json, ask, approved FROM contacts WHERE account_id = ? ORDER BY coalesce(name, jid)')
       .all(accountId)
       .map((row) => ({
         jid: row.jid,
         ...(row.name ? { name: row.name } : {}),
         subscription: row.subscription,
         groups: JSON.parse(row.groups_json) as string[],
+        ...(row.ask ? { ask: true as const } : {}),
+        ...(row.approved ? { approved: true as const } : {}),
       }));
   }
 
@@ -354,5 +364,61 @@ export class Archive {
       )
       .get(accountId, peer, sender);
     return row?.ts ?? null;
+  }
+
+  // ── contacts: roster version, own presence, subscription requests ──────
+  /** The roster version (XEP-0237) the cached roster matches; null when none is known. */
+  getRosterVersion(accountId: string): string | null {
+    return this.db.prepare<[string], { ver: string }>('SELECT ver FROM roster_versions WHERE account_id = ?').get(accountId)?.ver ?? null;
+  }
+
+  setRosterVersion(accountId: string, ver: string | null): void {
+    if (ver === null) this.db.prepare('DELETE FROM roster_versions WHERE account_id = ?').run(accountId);
+    else this.db.prepare('INSERT OR REPLACE INTO roster_versions (account_id, ver) VALUES (?, ?)').run(accountId, ver);
+  }
+
+  getOwnPresence(accountId: string): OwnPresence | null {
+    const row = this.db
+      .prepare<[string], { show: OwnPresence['show']; status: string | null }>('SELECT show, status FROM own_presence WHERE account_id = ?')
+      .get(accountId);
+    return row ? { show: row.show, ...(row.status ? { status: row.status } : {}) } : null;
+  }
+
+  setOwnPresence(accountId: string, presence: OwnPresence): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO own_presence (account_id, show, status) VALUES (?, ?, ?)')
+      .run(accountId, presence.show, presence.status ?? null);
+  }
+
+  listSubscriptionRequests(accountId: string): SubscriptionRequestRecord[] {
+    return this.db
+      .prepare<[string], { jid: string; nick: string | null; status: string | null; received_at: number }>(
+        'SELECT jid, nick, status, received_at FROM subscription_requests WHERE account_id = ? ORDER BY received_at, jid',
+      )
+      .all(accountId)
+      .map((row) => ({
+        jid: row.jid,
+        ...(row.nick ? { nick: row.nick } : {}),
+        ...(row.status ? { status: row.status } : {}),
+        receivedAt: row.received_at,
+      }));
+  }
+
+  /** Stores a request; one that repeats (servers re-deliver pending ones at login) keeps its first time. True when anything changed. */
+  putSubscriptionRequest(accountId: string, request: SubscriptionRequestRecord): boolean {
+    return (
+      this.db
+        .prepare(
+          `INSERT INTO subscription_requests (account_id, jid, nick, status, received_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (account_id, jid) DO UPDATE SET nick = excluded.nick, status = excluded.status
+           WHERE nick IS NOT excluded.nick OR status IS NOT excluded.status`,
+        )
+        .run(accountId, request.jid, request.nick ?? null, request.status ?? null, request.receivedAt).changes > 0
+    );
+  }
+
+  /** True when there was such a request. */
+  removeSubscriptionRequest(accountId: string, jid: string): boolean {
+    return this.db.prepare('DELETE FROM subscription_requests WHERE account_id = ? AND jid = ?').run(accountId, jid).changes > 0;
   }
 }

@@ -68,4 +68,30 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (account_id, archive_jid)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 3: contacts: the roster's pending and pre-approval flags, the roster version (XEP-0237) the
+  // cache matches, the presence we choose to show, and subscription requests waiting for an answer
+  `
+  ALTER TABLE contacts ADD COLUMN ask INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE contacts ADD COLUMN approved INTEGER NOT NULL DEFAULT 0;
+
+  CREATE TABLE roster_versions (
+    account_id  TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    ver         TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE own_presence (
+    account_id  TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    show        TEXT NOT NULL CHECK (show IN ('available', 'away', 'xa', 'dnd')),
+    status      TEXT
+  ) STRICT;
+
+  CREATE TABLE subscription_requests (
+    account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    jid          TEXT NOT NULL,
+    nick         TEXT,
+    status       TEXT,
+    received_at  INTEGER NOT NULL,
+    PRIMARY KEY (account_id, jid)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

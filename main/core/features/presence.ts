@@ -1,19 +1,39 @@
-// Presence (RFC 6121 §4): our initial presence, and contacts' presence per resource.
+// Presence (RFC 6121 §4): the presence we choose to show (remembered in the archive, sent as
+// initial presence on every connect) and contacts' presence per resource.
 import type { Element } from '@xmpp/xml';
-import type { PresenceShow } from '../../../preload/contract';
+import type { OwnPresence, PresenceShow } from '../../../preload/contract';
 import type { Session } from '../xmpp/session';
-import { PresenceBook, availablePresence, parsePresence } from '../xmpp/presence';
+import { PresenceBook, ownPresence, parsePresence } from '../xmpp/presence';
 import type { Feature, FeatureContext } from './feature';
 
 export class PresenceFeature implements Feature {
   private readonly book = new PresenceBook();
+  private own: OwnPresence;
+  /** The session our initial presence went out on: from then on, a change is sent at once. */
+  private announcedOn: Session | undefined;
   /** Called when a contact's shown presence may have changed. */
   onChange: () => void = () => {};
 
-  constructor(private readonly ctx: FeatureContext) {}
+  constructor(private readonly ctx: FeatureContext) {
+    this.own = ctx.archive.getOwnPresence(ctx.accountId) ?? { show: 'available' };
+  }
 
-  best(jid: string): { show: PresenceShow; status?: string } {
+  best(jid: string): { show: PresenceShow; status?: string; idleSince?: number } {
     return this.book.best(jid);
+  }
+
+  current(): OwnPresence {
+    return { ...this.own };
+  }
+
+  /** Remembers our presence and, when online, shows it now. */
+  async set(presence: OwnPresence): Promise<void> {
+    this.ctx.archive.setOwnPresence(this.ctx.accountId, presence);
+    this.own = { ...presence };
+    // A send that fails is not lost: the next connect sends what is stored as initial presence.
+    await this.announcedOn?.entity
+      .send(ownPresence(this.own))
+      .catch((error: Error) => this.ctx.log('warn', `${this.ctx.bare}: presence not sent now: ${error.message}`));
   }
 
   /**
@@ -21,13 +41,14 @@ export class PresenceFeature implements Feature {
    * offline only to a session that has not queried the archive yet.
    */
   async ready(session: Session): Promise<void> {
-    await session.entity.send(availablePresence());
+    this.announcedOn = session;
+    await session.entity.send(ownPresence(this.own));
   }
 
   stanza(stanza: Element): boolean {
     if (!stanza.is('presence')) return false;
-    const parsed = parsePresence(stanza);
-    if (parsed.kind === 'ignored' || parsed.kind === 'subscribe') return true; // requests list: issue 3
+    const parsed = parsePresence(stanza, { now: this.ctx.clock.now() });
+    if (parsed.kind === 'ignored') return true;
     if (parsed.bare === this.ctx.bare) return true; // our own other devices
     this.book.apply(parsed);
     this.onChange();
@@ -35,6 +56,7 @@ export class PresenceFeature implements Feature {
   }
 
   offline(): void {
+    this.announcedOn = undefined;
     this.book.clear();
     this.onChange();
   }

@@ -8,6 +8,8 @@ import type {
   ContactView,
   ConversationView,
   HeronApi,
+  OwnPresence,
+  SubscriptionRequestView,
 } from '../../../preload/contract';
 import { errorMessage } from './bridge';
 import { presenceRank } from './format';
@@ -34,6 +36,8 @@ export class AppStore {
   /** Roster per account id, sorted: reachable first, then by name. */
   contacts: Record<string, ContactView[]> = $state.raw({});
   conversations: ConversationView[] = $state.raw([]);
+  /** Subscription requests waiting for an answer, per account id, oldest first. */
+  requests: Record<string, SubscriptionRequestView[]> = $state.raw({});
   selectedId: number | null = $state(null);
   /** The add-account form was asked for (it also shows whenever there is no account). */
   addingAccount = $state(false);
@@ -50,6 +54,13 @@ export class AppStore {
   readonly selected = $derived(this.conversations.find((c) => c.id === this.selectedId) ?? null);
   readonly showAddAccount = $derived(this.ready && (this.addingAccount || this.accounts.length === 0));
   readonly totalUnread = $derived(this.conversations.reduce((n, c) => n + c.unread, 0));
+  readonly allRequests = $derived(this.accounts.flatMap((a) => this.requests[a.id] ?? []));
+  /** The presence every account shows, or null when they differ. */
+  readonly sharedPresence = $derived.by((): OwnPresence | null => {
+    const [first, ...rest] = this.accounts.map((a) => a.presence);
+    if (!first) return null;
+    return rest.every((p) => p.show === first.show && (p.status ?? '') === (first.status ?? '')) ? first : null;
+  });
 
   readonly api: HeronApi;
   #markingRead = new Set<number>();
@@ -68,10 +79,13 @@ export class AppStore {
       this.api.on('account.changed', (a) => {
         const known = this.accounts.some((x) => x.id === a.id);
         this.accounts = upsertBy(this.accounts, a, (x) => x.id === a.id);
-        if (!known) void this.#loadContacts(a.id);
+        if (!known) void this.#loadAccountLists(a.id);
       }),
       this.api.on('contacts.changed', ({ accountId, contacts }) => {
         this.contacts = { ...this.contacts, [accountId]: contacts.toSorted(byPresenceThenName) };
+      }),
+      this.api.on('requests.changed', ({ accountId, requests }) => {
+        this.requests = { ...this.requests, [accountId]: requests };
       }),
       this.api.on('conversation.changed', (c) => this.#putConversation(c)),
       this.api.on('message.added', (m) => {
@@ -92,7 +106,7 @@ export class AppStore {
       const accounts = await this.api.invoke('accounts.list', {});
       const known = new Set(this.accounts.map((a) => a.id));
       this.accounts = [...this.accounts, ...accounts.filter((a) => !known.has(a.id))];
-      await Promise.all([this.#loadConversations(), ...this.accounts.map((a) => this.#loadContacts(a.id))]);
+      await Promise.all([this.#loadConversations(), ...this.accounts.map((a) => this.#loadAccountLists(a.id))]);
       this.ready = true;
     } catch (err) {
       this.loadError = errorMessage(err);
@@ -106,12 +120,16 @@ export class AppStore {
     this.conversations = [...this.conversations, ...list.filter((c) => !known.has(c.id))];
   }
 
-  async #loadContacts(accountId: string): Promise<void> {
+  async #loadAccountLists(accountId: string): Promise<void> {
     try {
-      const list = await this.api.invoke('contacts.list', { accountId });
+      const [contacts, requests] = await Promise.all([
+        this.api.invoke('contacts.list', { accountId }),
+        this.api.invoke('requests.list', { accountId }),
+      ]);
       if (!(accountId in this.contacts)) {
-        this.contacts = { ...this.contacts, [accountId]: list.toSorted(byPresenceThenName) };
+        this.contacts = { ...this.contacts, [accountId]: contacts.toSorted(byPresenceThenName) };
       }
+      if (!(accountId in this.requests)) this.requests = { ...this.requests, [accountId]: requests };
     } catch (err) {
       this.notice = `Could not load contacts: ${errorMessage(err)}`;
     }
@@ -145,8 +163,14 @@ export class AppStore {
     const known = this.accounts.some((a) => a.id === account.id);
     this.accounts = upsertBy(this.accounts, account, (x) => x.id === account.id);
     this.addingAccount = false;
-    if (!known) void this.#loadContacts(account.id);
+    if (!known) void this.#loadAccountLists(account.id);
     return account;
+  }
+
+  /** Sets our presence on one account, or on all without `accountId`. Throws. */
+  async setPresence(presence: OwnPresence, accountId?: string): Promise<void> {
+    const views = await this.api.invoke('presence.set', { ...(accountId ? { accountId } : {}), ...presence });
+    for (const view of views) this.accounts = upsertBy(this.accounts, view, (x) => x.id === view.id);
   }
 
   /** Opens (creating if needed) the chat with `peer` and selects it. Throws. */

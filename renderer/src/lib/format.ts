@@ -76,6 +76,28 @@ export const presenceLabels: Record<PresenceShow, string> = {
   offline: 'Offline',
 };
 
+/** How long a contact's device has been idle (XEP-0319): "idle 5 min", "idle 3 h", "idle since 2 Mar". */
+export function formatIdle(since: number, now = Date.now()): string {
+  const minutes = Math.floor((now - since) / 60_000);
+  if (minutes < 1) return 'idle';
+  if (minutes < 60) return `idle ${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `idle ${hours} h`;
+  const sameYear = new Date(since).getFullYear() === new Date(now).getFullYear();
+  return `idle since ${(sameYear ? shortDateFormat : shortDateYearFormat).format(since)}`;
+}
+
+/** "Do not disturb — In a meeting". */
+export function describePresence(presence: { show: PresenceShow; status?: string }): string {
+  const status = presence.status?.trim();
+  return status ? `${presenceLabels[presence.show]} — ${status}` : presenceLabels[presence.show];
+}
+
+/** "Friends, Work" as typed → ["Friends", "Work"]: trimmed, empty and repeated names dropped. */
+export function parseGroups(text: string): string[] {
+  return [...new Set(text.split(',').map((g) => g.trim()).filter(Boolean))];
+}
+
 /** Sort weight: who is reachable first. */
 export const presenceRank: Record<PresenceShow, number> = {
   chat: 0,

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createCore, fileLog, keytarVault, type BackoffPolicy, type Core } from '../../main/core';
+import { createCore, fileLog, keytarVault, type BackoffPolicy, type Core, type CoreOptions } from '../../main/core';
 import type { AccountView, CommandName, CommandPayload, CommandResults, EventName, EventPayloads } from '../../preload/contract';
 import type { TestServer } from './prosody';
 
@@ -13,8 +13,10 @@ export type TestCore = {
   dataDir: string;
   events: Array<{ event: EventName; payload: unknown; at: number }>;
   call<C extends CommandName>(command: C, payload: CommandPayload<C>): Promise<CommandResults[C]>;
-  waitFor<E extends EventName>(event: E, predicate: (payload: EventPayloads[E]) => boolean, timeoutMs?: number): Promise<EventPayloads[E]>;
+  waitFor<E extends EventName>(event: E, predicate: (payload: EventPayloads[E]) => boolean, timeoutMs?: number, fromIndex?: number): Promise<EventPayloads[E]>;
   waitForState(accountId: string, predicate: (account: AccountView) => boolean, timeoutMs?: number): Promise<AccountView>;
+  /** Like `waitForState`, but only for a state reached from now on. */
+  nextState(accountId: string, predicate: (account: AccountView) => boolean, timeoutMs?: number): Promise<AccountView>;
   /** When the first event matching `predicate` was emitted. */
   emittedAt(predicate: (e: { event: EventName; payload: unknown }) => boolean): number | undefined;
   logs: string[];
@@ -24,7 +26,15 @@ export type TestCore = {
 export const testKeychainService = `Heron-test-${randomUUID().slice(0, 8)}`;
 
 export async function startCore(
-  options: { server?: TestServer; dataDir?: string; keychainService?: string; backoff?: BackoffPolicy } = {},
+  options: {
+    /** Trusts this server's throwaway CA; without it, only the system's roots. */
+    server?: TestServer;
+    dataDir?: string;
+    keychainService?: string;
+    backoff?: BackoffPolicy;
+    resolveSrv?: CoreOptions['resolveSrv'];
+    clock?: CoreOptions['clock'];
+  } = {},
 ): Promise<TestCore> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'heron-core-'));
   const logs: string[] = [];
@@ -34,6 +44,8 @@ export async function startCore(
     ...(options.server ? { trustedCAs: [options.server.caPem] } : {}),
     log: fileLog(dataDir, (line) => logs.push(line)),
     ...(options.backoff ? { backoff: options.backoff } : {}),
+    ...(options.resolveSrv ? { resolveSrv: options.resolveSrv } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const events: TestCore['events'] = [];
   const waiters = new Set<() => void>();
@@ -41,9 +53,9 @@ export async function startCore(
     events.push({ event, payload, at: Date.now() });
     for (const check of [...waiters]) check();
   });
-  const waitFor: TestCore['waitFor'] = (event, predicate, timeoutMs = 20_000) =>
+  const waitFor: TestCore['waitFor'] = (event, predicate, timeoutMs = 20_000, fromIndex = 0) =>
     new Promise((resolve, reject) => {
-      const seen = () => events.find((e) => e.event === event && predicate(e.payload as never));
+      const seen = () => events.slice(fromIndex).find((e) => e.event === event && predicate(e.payload as never));
       const check = () => {
         const hit = seen();
         if (!hit) return;
@@ -68,6 +80,8 @@ export async function startCore(
     waitFor,
     waitForState: (accountId, predicate, timeoutMs) =>
       waitFor('account.changed', (a) => a.id === accountId && predicate(a), timeoutMs),
+    nextState: (accountId, predicate, timeoutMs) =>
+      waitFor('account.changed', (a) => a.id === accountId && predicate(a), timeoutMs, events.length),
   };
 }
 

@@ -107,10 +107,13 @@ export function describeConnection(conn: AccountConnection, now: number): Connec
     case 'disabled':
       return { label: 'Disabled', detail: reason, problem: false };
     case 'waiting': {
+      // Without retryAt nothing is scheduled: it waits for the network to come back.
       const label =
-        conn.retryAt !== undefined && conn.retryAt > now
-          ? `Retrying in ${formatCountdown(conn.retryAt - now)}`
-          : 'Retrying…';
+        conn.retryAt === undefined
+          ? 'Waiting for the network'
+          : conn.retryAt > now
+            ? `Retrying in ${formatCountdown(conn.retryAt - now)}`
+            : 'Retrying…';
       return { label, detail: reason, problem: true };
     }
     case 'auth-failed':
@@ -119,6 +122,8 @@ export function describeConnection(conn: AccountConnection, now: number): Connec
         detail: reason ?? 'The server did not accept the address or password.',
         problem: true,
       };
+    case 'cert-rejected':
+      return { label: 'Certificate not trusted', detail: reason, problem: true };
     case 'error':
       return { label: 'Error', detail: reason ?? 'The connection failed.', problem: true };
   }

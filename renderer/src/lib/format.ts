@@ -8,6 +8,7 @@ const shortDateYearFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric',
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
 const dayYearFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 const DAY_MS = 86_400_000;
 
@@ -18,6 +19,11 @@ export function formatTime(ts: number): string {
 
 export function formatFull(ts: number): string {
   return fullFormat.format(ts);
+}
+
+/** "25 Nov 2026, 21:16": a date that matters with its time, e.g. when a certificate expires. */
+export function formatDateTime(ts: number): string {
+  return dateTimeFormat.format(ts);
 }
 
 /** A key that is equal for two timestamps on the same local calendar day. */
@@ -157,6 +163,16 @@ export function isBareJid(s: string): boolean {
 }
 
 export const JID_HINT = 'Enter an address like name@example.org';
+
+export const PORT_HINT = 'The port must be a number from 1 to 65535.';
+
+/** A port as typed: undefined when left empty, null when it is not a port number. */
+export function parsePort(text: string): number | null | undefined {
+  const t = text.trim();
+  if (!t) return undefined;
+  const n = Number(t);
+  return /^\d+$/.test(t) && n >= 1 && n <= 65535 ? n : null;
+}
 
 const HUES = 8;
 

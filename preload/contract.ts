@@ -23,6 +23,7 @@ export const connectionStateSchema = z.enum([
   'online',
   'waiting', // waiting to retry after a failure
   'auth-failed',
+  'cert-rejected', // the server's certificate failed validation; the user may trust exactly that one
   'error',
 ]);
 export type ConnectionState = z.infer<typeof connectionStateSchema>;
@@ -37,6 +38,26 @@ export type AccountConnection = {
   attempt: number;
   /** Online and still catching up on what happened while away. */
   syncing?: boolean;
+  /** Where the live session is connected, while online. */
+  via?: { host: string; port: number; directTls: boolean };
+  /** The certificate that was refused, in state cert-rejected. */
+  certificate?: CertificateView;
+};
+
+/** A server certificate as the user is asked to judge it. */
+export type CertificateView = {
+  /** Distinguished names, e.g. "CN=example.org, O=Example". */
+  subject: string;
+  issuer: string;
+  /** The names it is valid for (subject alternative names). */
+  names: string[];
+  /** Validity in ms since epoch. */
+  validFrom: number;
+  validTo: number;
+  /** SHA-256 of the certificate, as colon-separated upper-case hex pairs. */
+  fingerprint: string;
+  /** The account trusted a different certificate before: this one replaced it. */
+  replacesTrusted: boolean;
 };
 
 export type AccountView = {
@@ -119,27 +140,48 @@ export type MessagePage = { messages: MessageView[]; hasMoreBefore: boolean };
 
 const empty = z.object({}).strict();
 
+const hostSchema = z
+  .string()
+  .trim()
+  .max(253, 'The host name is too long.')
+  .regex(/^[A-Za-z0-9.:[\]-]+$/, 'The host must be a name like xmpp.example.org or an IP address.');
+const portSchema = z
+  .number({ error: 'The port must be a number.' })
+  .int('The port must be a whole number.')
+  .min(1, 'The port must be between 1 and 65535.')
+  .max(65535, 'The port must be between 1 and 65535.');
+const passwordSchema = z.string().min(1, 'Enter the password.').max(1024, 'The password is too long.');
+export const fingerprintSchema = z
+  .string()
+  .regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'not a SHA-256 fingerprint');
+
 /** Every command: its payload schema. Result types are in `CommandResults`. */
 export const commandSchemas = {
   'accounts.list': empty,
   'accounts.add': z
     .object({
       jid: bareJidSchema,
-      password: z.string().min(1, 'Enter the password.').max(1024, 'The password is too long.'),
-      host: z
-        .string()
-        .trim()
-        .max(253, 'The host name is too long.')
-        .regex(/^[A-Za-z0-9.:[\]-]+$/, 'The host must be a name like xmpp.example.org or an IP address.')
-        .optional(),
-      port: z
-        .number({ error: 'The port must be a number.' })
-        .int('The port must be a whole number.')
-        .min(1, 'The port must be between 1 and 65535.')
-        .max(65535, 'The port must be between 1 and 65535.')
-        .optional(),
+      password: passwordSchema,
+      host: hostSchema.optional(),
+      port: portSchema.optional(),
     })
     .strict(),
+  /** Changes what is given; `null` clears the host or port override. A new password goes to the keychain. */
+  'accounts.update': z
+    .object({
+      accountId: accountIdSchema,
+      password: passwordSchema.optional(),
+      host: hostSchema.nullable().optional(),
+      port: portSchema.nullable().optional(),
+    })
+    .strict(),
+  'accounts.setEnabled': z.object({ accountId: accountIdSchema, enabled: z.boolean() }).strict(),
+  /** Forgets the account and its password; its chats stay readable unless `deleteHistory`. */
+  'accounts.remove': z.object({ accountId: accountIdSchema, deleteHistory: z.boolean() }).strict(),
+  /** Connects now, whatever the state (cuts a wait short, retries after a failure). */
+  'accounts.reconnect': z.object({ accountId: accountIdSchema }).strict(),
+  /** Trusts the certificate the account was refused for, by its fingerprint, then connects. */
+  'accounts.trustCertificate': z.object({ accountId: accountIdSchema, fingerprint: fingerprintSchema }).strict(),
   'contacts.list': z.object({ accountId: accountIdSchema }).strict(),
   'conversations.list': empty,
   'conversations.open': z.object({ accountId: accountIdSchema, peer: bareJidSchema }).strict(),
@@ -190,6 +232,11 @@ export type ParsedPayload<C extends CommandName> = z.output<(typeof commandSchem
 export type CommandResults = {
   'accounts.list': AccountView[];
   'accounts.add': AccountView;
+  'accounts.update': AccountView;
+  'accounts.setEnabled': AccountView;
+  'accounts.remove': { accountId: string };
+  'accounts.reconnect': AccountView;
+  'accounts.trustCertificate': AccountView;
   'contacts.list': ContactView[];
   'conversations.list': ConversationView[];
   'conversations.open': ConversationView;
@@ -207,6 +254,7 @@ export type CommandResults = {
 /** Every event main pushes to the renderer. */
 export type EventPayloads = {
   'account.changed': AccountView;
+  'account.removed': { accountId: string };
   'contacts.changed': { accountId: string; contacts: ContactView[] };
   'message.added': MessageView;
   'message.updated': MessageView;

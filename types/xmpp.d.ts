@@ -142,14 +142,9 @@ declare module '@xmpp/tcp' {
 }
 declare module '@xmpp/tls/lib/Connection.js' {
   export default class ConnectionTLS {
+    /** The socket class the connection instantiates (set on the prototype). */
+    Socket: unknown;
     socketParameters(service: string): Record<string, unknown> | undefined;
-  }
-}
-declare module '@xmpp/tls/lib/Socket.js' {
-  import type { EventEmitter } from 'node:events';
-  export default class Socket extends EventEmitter {
-    socket: import('node:tls').TLSSocket | null;
-    connect(options: import('node:tls').ConnectionOptions): void;
   }
 }
 declare module '@xmpp/events' {

@@ -67,7 +67,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...(options.backoff ? { backoff: options.backoff } : {}),
   };
   const accounts = new Map<string, Account>();
-  for (const record of archive.listAccounts()) accounts.set(record.id, new Account(record, accountDeps));
+  const removed = archive.removedAccountIds();
+  for (const record of archive.listAccounts()) if (!removed.has(record.id)) accounts.set(record.id, new Account(record, accountDeps));
+  let networkUp = true;
+  const launch = (a: Account) => (networkUp ? a.start() : void a.networkChanged(false));
 
   const account = (id: string): Account => {
     const found = accounts.get(id);
@@ -78,17 +81,71 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const handlers: CommandHandlers = {
     'accounts.list': () => [...accounts.values()].map((a) => a.view()),
     'accounts.add': async ({ jid, password, host, port }) => {
-      if ([...accounts.values()].some((a) => a.view().jid === jid)) {
+      if ([...accounts.values()].some((a) => a.jid === jid)) {
         throw new CommandFailure('conflict', `${jid} is already set up.`);
       }
-      const record = { id: randomUUID(), jid, host: host || null, port: port ?? null, resource: `heron-${randomUUID().slice(0, 8)}`, enabled: true };
+      // An address removed earlier with its history kept comes back with that history.
+      const previous = archive.listAccounts().find((r) => r.jid === jid);
       // Keychain first: an account we could not store a password for is not created.
       await options.vault.setPassword(jid, password);
-      archive.insertAccount(record);
+      let record;
+      if (previous) {
+        archive.reattachAccount(previous.id, host || null, port ?? null);
+        record = archive.getAccount(previous.id);
+      } else {
+        record = { id: randomUUID(), jid, host: host || null, port: port ?? null, resource: `heron-${randomUUID().slice(0, 8)}`, enabled: true };
+        archive.insertAccount(record);
+      }
       const added = new Account(record, accountDeps);
       accounts.set(record.id, added);
-      added.connect();
+      launch(added);
       return added.view();
+    },
+    'accounts.update': async ({ accountId, password, host, port }) => {
+      const changed = account(accountId);
+      // Keychain first: if it fails, nothing has changed.
+      if (password !== undefined) await options.vault.setPassword(changed.jid, password);
+      if (host !== undefined || port !== undefined) {
+        const current = changed.view();
+        const server = { host: host === undefined ? (current.host ?? null) : host, port: port === undefined ? (current.port ?? null) : port };
+        archive.setAccountServer(accountId, server.host, server.port);
+        changed.setServer(server.host, server.port);
+      }
+      changed.reconnect();
+      return changed.view();
+    },
+    'accounts.setEnabled': async ({ accountId, enabled }) => {
+      const toggled = account(accountId);
+      archive.setAccountEnabled(accountId, enabled);
+      await toggled.setEnabled(enabled);
+      return toggled.view();
+    },
+    'accounts.remove': async ({ accountId, deleteHistory }) => {
+      const gone = account(accountId);
+      await gone.disconnect();
+      // Keychain first: if it fails the account stays, and removing it again can finish the job.
+      await options.vault.deletePassword(gone.jid);
+      if (deleteHistory) archive.removeAccount(accountId);
+      else archive.detachAccount(accountId);
+      accounts.delete(accountId);
+      emit('account.removed', { accountId });
+      return { accountId };
+    },
+    'accounts.reconnect': async ({ accountId }) => {
+      const target = account(accountId);
+      if (!target.enabled) throw new CommandFailure('conflict', 'The account is disabled; enable it to connect.');
+      target.reconnect();
+      return target.view();
+    },
+    'accounts.trustCertificate': async ({ accountId, fingerprint }) => {
+      const target = account(accountId);
+      // Only the certificate the user was just shown may be trusted, never one named from elsewhere.
+      if (target.refusedCertificate()?.fingerprint !== fingerprint) {
+        throw new CommandFailure('conflict', 'That is not the certificate the server presented. Review it again.');
+      }
+      archive.setCertificatePin(accountId, fingerprint);
+      target.reconnect();
+      return target.view();
     },
     'contacts.list': ({ accountId }) => account(accountId).roster.contacts(),
     'conversations.list': () => archive.listConversations(),
@@ -102,6 +159,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
     'messages.send': ({ conversationId, body }) => {
       const conversation = archive.getConversation(conversationId);
+      if (!accounts.has(conversation.accountId)) {
+        throw new CommandFailure('not-found', 'The account of this chat was removed. Add it again to send from it.');
+      }
       return account(conversation.accountId).chat.send(conversation.peer, body);
     },
     'conversations.markRead': ({ conversationId }) => {
@@ -133,7 +193,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   };
   const handle = createCommandDispatcher(handlers, (message) => log('error', message));
 
-  for (const a of accounts.values()) a.connect();
+  for (const a of accounts.values()) a.start();
 
   return {
     handle,
@@ -142,15 +202,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       return () => listeners.delete(listener);
     },
     networkChanged(online) {
-      for (const a of accounts.values()) {
-        if (online) a.connect();
-      }
+      networkUp = online;
+      for (const a of accounts.values()) void a.networkChanged(online);
     },
     suspend() {
-      for (const a of accounts.values()) void a.disconnect();
+      for (const a of accounts.values()) void a.suspend();
     },
     resume() {
-      for (const a of accounts.values()) a.connect();
+      // Connects now, cutting pending retries short; states the user must act on stay.
+      for (const a of accounts.values()) a.start();
     },
     async close() {
       await Promise.all([...accounts.values()].map((a) => a.disconnect()));

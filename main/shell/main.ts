@@ -50,6 +50,8 @@ async function start(): Promise<void> {
     () => net.isOnline(),
     (online) => core.networkChanged(online),
   );
+  // The watcher reports changes only: tell the core if we start without a network.
+  if (!net.isOnline()) core.networkChanged(false);
 
   let closed = false;
   app.on('will-quit', (event) => {

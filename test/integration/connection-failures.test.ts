@@ -1,7 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startProsody, type TestServer } from '../support/prosody';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import xml from '@xmpp/xml';
 import { startCore, type TestCore } from '../support/cores';
+import { connectRaw } from '../support/raw-client';
 import type { AccountView } from '../../preload/contract';
+
+/** The resource an account binds (the app keeps it across runs). */
+function resourceOf(dataDir: string, accountId: string): string {
+  const db = new Database(path.join(dataDir, 'heron.sqlite'), { readonly: true });
+  try {
+    return (db.prepare('SELECT resource FROM accounts WHERE id = ?').get(accountId) as { resource: string }).resource;
+  } finally {
+    db.close();
+  }
+}
 
 describe('connection failures are states a user can see', () => {
   let server: TestServer;
@@ -51,15 +65,60 @@ describe('connection failures are states a user can see', () => {
     expect(waiting.connection.reason).toMatch(/^Server not found|network connection failed/);
   });
 
-  it('a server certificate from an untrusted CA is rejected, not retried', async () => {
+  it('a server certificate from an untrusted CA is rejected with its details, not retried', async () => {
     const untrusting = await startCore(); // no throwaway CA: only the system's roots
     try {
       const account = await untrusting.call('accounts.add', { jid, password: 'right-pw', host: server.host, port: server.port });
-      const failed = await untrusting.waitForState(account.id, (a) => a.connection.state === 'error');
-      expect(failed.connection.reason).toMatch(/certificate was rejected/);
+      const failed = await untrusting.waitForState(account.id, (a) => a.connection.state === 'cert-rejected');
+      expect(failed.connection.reason).toBe("The server's certificate was rejected: it is not signed by an authority this computer trusts.");
+      const cert = server.certificate();
+      expect(failed.connection.certificate).toEqual({
+        subject: 'CN=heron.test',
+        issuer: 'CN=Heron throwaway test CA',
+        names: ['heron.test', '*.heron.test'],
+        validFrom: Date.parse(cert.validFrom),
+        validTo: Date.parse(cert.validTo),
+        fingerprint: cert.fingerprint256,
+        replacesTrusted: false,
+      });
+      expect(failed.connection.retryAt).toBeUndefined();
     } finally {
       await untrusting.core.close();
     }
+  });
+
+  it('another client taking our resource ends the session once: we do not fight back', async () => {
+    const frank = await server.register('frank', 'frank-pw');
+    const account = await core.call('accounts.add', { jid: frank, password: 'frank-pw', host: server.host, port: server.port });
+    await core.waitForState(account.id, (a) => a.connection.state === 'online' && !a.connection.syncing);
+    const replaced = core.nextState(account.id, (a) => a.connection.state !== 'online');
+    const intruder = await connectRaw(server, frank, 'frank-pw', resourceOf(core.dataDir, account.id));
+    try {
+      const view = await replaced;
+      expect(view.connection.state).toBe('error');
+      expect(view.connection.reason).toMatch(/^Another client logged in with the same resource and replaced this connection\./);
+      expect(view.connection.retryAt).toBeUndefined();
+      // Waking or a network change does not restart it either (both act synchronously).
+      const mark = core.events.length;
+      core.core.resume();
+      core.core.networkChanged(true);
+      expect(core.events.slice(mark).filter((e) => (e.payload as AccountView).id === account.id)).toEqual([]);
+      // The other client keeps its session: the server still answers it.
+      await expect(intruder.iqCaller.get(xml('ping', { xmlns: 'urn:xmpp:ping' }), server.domain)).resolves.toBeUndefined();
+    } finally {
+      await intruder.stop();
+    }
+  });
+
+  it('a session the server ends with a stream error waits, then comes back online', async () => {
+    const grace = await server.register('grace', 'grace-pw');
+    const account = await core.call('accounts.add', { jid: grace, password: 'grace-pw', host: server.host, port: server.port });
+    await core.waitForState(account.id, (a) => a.connection.state === 'online' && !a.connection.syncing);
+    const waiting = core.nextState(account.id, (a) => a.connection.state === 'waiting');
+    const back = core.nextState(account.id, (a) => a.connection.state === 'online');
+    await server.closeSessions(grace, 'system-shutdown', 'Restarting for an upgrade');
+    expect((await waiting).connection.reason).toBe('The server is shutting down. (Restarting for an upgrade)');
+    await back;
   });
 
   it('bad input from the window gets a clear error and changes nothing', async () => {

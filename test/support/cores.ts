@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createCore, fileLog, keytarVault, type BackoffPolicy, type Core } from '../../main/core';
+import { createCore, fileLog, keytarVault, type BackoffPolicy, type Core, type CoreOptions } from '../../main/core';
 import type { AccountView, CommandName, CommandPayload, CommandResults, EventName, EventPayloads } from '../../preload/contract';
 import type { TestServer } from './prosody';
 
@@ -26,7 +26,15 @@ export type TestCore = {
 export const testKeychainService = `Heron-test-${randomUUID().slice(0, 8)}`;
 
 export async function startCore(
-  options: { server?: TestServer; dataDir?: string; keychainService?: string; backoff?: BackoffPolicy } = {},
+  options: {
+    /** Trusts this server's throwaway CA; without it, only the system's roots. */
+    server?: TestServer;
+    dataDir?: string;
+    keychainService?: string;
+    backoff?: BackoffPolicy;
+    resolveSrv?: CoreOptions['resolveSrv'];
+    clock?: CoreOptions['clock'];
+  } = {},
 ): Promise<TestCore> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'heron-core-'));
   const logs: string[] = [];
@@ -36,6 +44,8 @@ export async function startCore(
     ...(options.server ? { trustedCAs: [options.server.caPem] } : {}),
     log: fileLog(dataDir, (line) => logs.push(line)),
     ...(options.backoff ? { backoff: options.backoff } : {}),
+    ...(options.resolveSrv ? { resolveSrv: options.resolveSrv } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const events: TestCore['events'] = [];
   const waiters = new Set<() => void>();

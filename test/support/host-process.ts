@@ -10,12 +10,13 @@ export type HostProcess = {
   output(): string;
 };
 
-export async function startHostProcess(options: { dataDir: string; caFile: string; keychainService: string }): Promise<HostProcess> {
+/** Without `caFile` the host trusts only the system's certificate authorities. */
+export async function startHostProcess(options: { dataDir: string; caFile?: string; keychainService: string }): Promise<HostProcess> {
   const cli = path.resolve('dist/host/cli.mjs');
   if (!fs.existsSync(cli)) throw new Error('dist/host/cli.mjs is missing: run `npm run build` first');
   const child: ChildProcess = spawn(
     process.execPath,
-    [cli, '--data-dir', options.dataDir, '--trust-ca', options.caFile, '--keychain-service', options.keychainService],
+    [cli, '--data-dir', options.dataDir, ...(options.caFile ? ['--trust-ca', options.caFile] : []), '--keychain-service', options.keychainService],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

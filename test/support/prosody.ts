@@ -1,6 +1,7 @@
 // A throwaway Prosody for tests: its own temp dir, free loopback ports, a fresh CA and
 // server certificate, accounts registered per run. Nothing here touches the system Prosody.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -23,6 +24,12 @@ export type TestServer = {
   register(local: string, password: string, domain?: string): Promise<string>;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Ends every session of `jid` with a stream error, as the admin would from the server's shell. */
+  closeSessions(jid: string, condition: string, text: string): Promise<void>;
+  /** The server certificate it presents now. */
+  certificate(): X509Certificate;
+  /** Gives the server a new key and certificate (same CA) and restarts it. */
+  renewCertificate(): Promise<void>;
   log(): string;
 };
 
@@ -37,14 +44,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const openssl = (dir: string, ...args: string[]) => run('openssl', args, { cwd: dir });
+const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 async function makeCertificates(dir: string, domains: string[]): Promise<void> {
-  const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=Heron throwaway test CA');
-  await openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${domains[0]}`);
+  await openssl(dir, 'req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=Heron throwaway test CA');
+  await makeServerCertificate(dir, domains);
+}
+
+/** A new key and certificate for the server, signed by the throwaway CA. */
+async function makeServerCertificate(dir: string, domains: string[]): Promise<void> {
+  await openssl(dir, 'req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${domains[0]}`);
   const san = domains.flatMap((d) => [`DNS:${d}`, `DNS:*.${d}`]).join(',');
   fs.writeFileSync(path.join(dir, 'ext.cnf'), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-  await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf');
+  await openssl(dir, 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf');
 }
 
 type ServerOptions = { domains?: string[]; storage?: 'internal' | 'sql'; logLevel?: 'debug' | 'info' };
@@ -60,11 +73,13 @@ data_path = "${dir}/data"
 interfaces = { "127.0.0.1" }
 c2s_ports = { ${port} }
 c2s_direct_tls_ports = { ${directTlsPort} }
+-- Direct TLS (XEP-0368) does not use the VirtualHost ssl settings; it needs its own.
+c2s_direct_tls_ssl = { certificate = "${dir}/server.crt", key = "${dir}/server.key" }
 s2s_ports = { }
 admin_socket = "${dir}/admin.sock"
 certificates = "${dir}/certs"
 modules_enabled = { "roster", "saslauth", "tls", "disco", "carbons", "pep", "private", "blocklist", "vcard4", "vcard_legacy",
-  "version", "uptime", "time", "ping", "mam", "smacks", "csi_simple", "offline", "posix" }
+  "version", "uptime", "time", "ping", "mam", "smacks", "csi_simple", "offline", "posix", "admin_shell" }
 modules_disabled = { "s2s" }
 c2s_require_encryption = true
 allow_registration = false
@@ -140,6 +155,16 @@ export async function startProsody(options: ServerOptions = {}): Promise<TestSer
       const timer = setTimeout(() => running.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
+    },
+    async closeSessions(jid, condition, text) {
+      const { stdout } = await run('prosodyctl', ['--config', configFile, 'shell', 'c2s', 'close', jid, text, condition]);
+      if (!/Total: [1-9]/.test(stdout)) throw new Error(`no session of ${jid} to close: ${stdout}`);
+    },
+    certificate: () => new X509Certificate(fs.readFileSync(path.join(dir, 'server.crt'))),
+    async renewCertificate() {
+      await server.stop();
+      await makeServerCertificate(dir, domains);
+      await server.start();
     },
     log: () => readTail(logFile),
   };

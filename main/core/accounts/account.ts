@@ -1,11 +1,12 @@
 // One account's connection lifecycle (DESIGN §3): offline → connecting → online, or
-// waiting to retry with backoff, or a terminal auth-failed / error the user must act on.
+// waiting to retry with backoff, or a state the user must act on (auth-failed, cert-rejected,
+// error). Sleep and a lost network pause it without counting failures.
 // Protocol features plug in through hooks (features/feature.ts), composed here in order.
 import type { Element } from '@xmpp/xml';
-import type { AccountConnection, AccountView, OwnPresence } from '../../../preload/contract';
+import type { AccountConnection, AccountView, CertificateView, OwnPresence } from '../../../preload/contract';
 import type { AccountRecord, Archive } from '../archive/archive';
 import type { Vault } from '../vault';
-import { resolveEndpoints, type SrvResolver } from '../xmpp/endpoints';
+import { resolveEndpoints, type Endpoint, type SrvResolver } from '../xmpp/endpoints';
 import type { Session, SessionOptions } from '../xmpp/session';
 import { parseJid } from '../xmpp/jid';
 import type { Clock, Emit, Feature, FeatureContext, Log } from '../features/feature';
@@ -16,6 +17,8 @@ import { ChatFeature } from '../features/chat';
 import { MamFeature } from '../features/mam';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff';
 import { classifyFailure, type Failure } from './failures';
+
+const NO_NETWORK = 'No network connection. Heron reconnects as soon as it is back.';
 
 export type AccountDeps = {
   archive: Archive;
@@ -35,6 +38,8 @@ export class Account {
   private retryTimer: unknown;
   /** Bumped whenever a connection attempt should be abandoned. */
   private generation = 0;
+  /** The machine reports no network: nothing is attempted until it is back. */
+  private networkDown = false;
   private readonly bare: string;
   readonly roster: RosterFeature;
   readonly presence: PresenceFeature;
@@ -75,6 +80,14 @@ export class Account {
     return this.record.id;
   }
 
+  get jid(): string {
+    return this.bare;
+  }
+
+  get enabled(): boolean {
+    return this.record.enabled;
+  }
+
   view(): AccountView {
     const { id, jid, host, port, enabled } = this.record;
     return { id, jid, ...(host ? { host } : {}), ...(port ? { port } : {}), enabled, connection: { ...this.connection }, presence: this.presence.current() };
@@ -88,23 +101,89 @@ export class Account {
     return view;
   }
 
-  /** Connects now (also cutting a pending retry short). */
-  connect(): void {
-    if (!this.record.enabled) return;
-    if (this.session || this.connection.state === 'connecting') return;
+  /** The certificate the last attempt was refused for, while the account is in that state. */
+  refusedCertificate(): CertificateView | undefined {
+    return this.connection.state === 'cert-rejected' ? this.connection.certificate : undefined;
+  }
+
+  /** Takes a new server override; the caller reconnects for it to apply. */
+  setServer(host: string | null, port: number | null): void {
+    this.record = { ...this.record, host, port };
+  }
+
+  async setEnabled(enabled: boolean): Promise<void> {
+    this.record = { ...this.record, enabled };
+    if (!enabled) return this.disconnect('disabled');
+    if (this.connection.state !== 'disabled') return;
+    this.setConnection(this.networkDown ? { state: 'waiting', reason: NO_NETWORK, attempt: 0 } : { state: 'offline', attempt: 0 });
+    this.start();
+  }
+
+  /**
+   * Connects unless a session is up or under way, the network is down, or the user must act
+   * first (disabled, wrong password, untrusted certificate, replaced session). Cuts a pending
+   * retry short: this is what start-up, resume and "network is back" call.
+   */
+  start(): void {
+    if (!this.record.enabled || this.networkDown || this.session) return;
+    if (this.connection.state !== 'offline' && this.connection.state !== 'waiting') return;
     this.clearRetry();
     void this.attempt();
   }
 
-  /** Goes offline and stays there until `connect`. */
+  /**
+   * The user asked to connect now: whatever the state, start afresh. The old session closes
+   * alongside; the new attempt does not wait for it.
+   */
+  reconnect(): void {
+    void this.stopSession('close');
+    if (!this.record.enabled) return;
+    this.connection = { state: 'offline', attempt: 0 }; // not announced: "connecting" follows at once
+    void this.attempt();
+  }
+
+  /** Goes offline (or disabled) and stays there until started; resolves once the session is closed. */
   async disconnect(state: 'offline' | 'disabled' = 'offline'): Promise<void> {
+    const stopping = this.stopSession('close');
+    this.setConnection({ state, attempt: 0 });
+    await stopping;
+  }
+
+  /** The computer goes to sleep: offline without counting a failure, until `start`. */
+  async suspend(): Promise<void> {
+    await this.pause({ state: 'offline', reason: 'Paused while the computer sleeps.', attempt: this.connection.attempt }, 'close');
+  }
+
+  /**
+   * The machine lost or regained its network. While it is down, nothing is attempted and no
+   * attempt is counted; when it is back, connecting starts at once.
+   */
+  async networkChanged(up: boolean): Promise<void> {
+    this.networkDown = !up;
+    // Without a network the stream cannot be closed politely: drop the socket.
+    if (up) this.start();
+    else await this.pause({ state: 'waiting', reason: NO_NETWORK, attempt: this.connection.attempt }, 'abort');
+  }
+
+  /** Stops for a reason that is no failure of ours; states the user must act on stay as they are. */
+  private async pause(connection: AccountConnection, how: 'close' | 'abort'): Promise<void> {
+    const { state } = this.connection;
+    if (!this.record.enabled || state === 'auth-failed' || state === 'cert-rejected' || state === 'error') return;
+    const stopping = this.stopSession(how);
+    this.setConnection(connection);
+    await stopping;
+  }
+
+  /** Abandons the current attempt or session and any pending retry. */
+  private async stopSession(how: 'close' | 'abort'): Promise<void> {
     this.generation++;
     this.clearRetry();
     const session = this.session;
     this.session = undefined;
-    this.setConnection({ state, attempt: 0 });
+    if (!session) return;
     this.notifyOffline();
-    if (session) await session.entity.stop().catch(() => {});
+    if (how === 'abort') session.abort();
+    else await session.entity.stop().catch(() => {});
   }
 
   private notifyOffline(): void {
@@ -149,18 +228,19 @@ export class Account {
           resource: this.record.resource,
           endpoint,
           ...(this.deps.trustedCAs ? { trustedCAs: this.deps.trustedCAs } : {}),
+          trustedCertificate: this.deps.archive.certificatePin(this.id),
         });
         this.session = session;
         this.wire(session);
         try {
           await session.open();
           if (!current()) return;
-          await this.online(session, current);
+          await this.online(session, endpoint, current);
           return;
         } catch (error) {
           lastError = error;
           if (this.session === session) this.session = undefined;
-          await session.entity.stop().catch(() => {});
+          session.abort();
           // Only a network failure is worth trying the next endpoint for.
           if (!classifyFailure(error).retry) break;
         }
@@ -173,7 +253,13 @@ export class Account {
 
   private fail(failure: Failure, attempt: number): void {
     if (!failure.retry) {
-      this.setConnection({ state: failure.state, reason: failure.reason, attempt: attempt + 1 });
+      const { state, reason, certificate } = failure;
+      this.setConnection({ state, reason, attempt: attempt + 1, ...(certificate ? { certificate } : {}) });
+      return;
+    }
+    if (this.networkDown) {
+      // Without a network every attempt would fail: wait for it, and count nothing.
+      this.setConnection({ state: 'waiting', reason: NO_NETWORK, attempt });
       return;
     }
     const next = attempt + 1;
@@ -185,25 +271,26 @@ export class Account {
     }, delay);
   }
 
-  private async online(session: Session, current: () => boolean): Promise<void> {
+  private async online(session: Session, via: Endpoint, current: () => boolean): Promise<void> {
     for (const feature of this.features) {
       await feature.online?.(session);
       if (!current()) return;
     }
-    this.setConnection({ state: 'online', attempt: 0, syncing: true });
+    this.setConnection({ state: 'online', attempt: 0, syncing: true, via });
     for (const feature of this.features) {
       if (!current()) return;
       // Catch-up and the outbox can fail on their own; the session stays up and the next connect retries.
       await feature.ready?.(session).catch((error: Error) => this.deps.log('warn', `${this.bare}: ${error.message}`));
     }
-    if (current() && this.connection.state === 'online') this.setConnection({ state: 'online', attempt: 0 });
+    if (current() && this.connection.state === 'online') this.setConnection({ state: 'online', attempt: 0, via });
   }
 
   private wire(session: Session): void {
     const { entity } = session;
-    let lastError: unknown;
+    // A stream error says why the server ended the session; errors after it are its echoes.
+    let cause: unknown;
     entity.on('error', (error: unknown) => {
-      lastError = error;
+      if ((cause as Error | undefined)?.name !== 'StreamError') cause = error;
       this.deps.log('warn', `${this.bare}: ${(error as Error).name}: ${(error as Error).message}`);
     });
     entity.on('disconnect', () => {
@@ -211,7 +298,7 @@ export class Account {
       // An unexpected drop: forget this session and retry.
       this.session = undefined;
       this.notifyOffline();
-      this.fail(lastError ? classifyFailure(lastError) : { state: 'error', reason: 'The connection was lost.', retry: true }, 0);
+      this.fail(cause ? classifyFailure(cause) : { state: 'error', reason: 'The connection was lost.', retry: true }, 0);
     });
     entity.on('stanza', (stanza: Element) => {
       if (this.session !== session) return;

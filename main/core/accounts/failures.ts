@@ -1,21 +1,23 @@
 // Turns what went wrong on a connection into something a user can read and act on, and
 // decides whether retrying could help (a wrong password never gets better by retrying).
-import type { ConnectionState } from '../../../preload/contract';
+import type { CertificateView, ConnectionState } from '../../../preload/contract';
 
-export type Failure = { state: Extract<ConnectionState, 'auth-failed' | 'error'>; reason: string; retry: boolean };
+export type Failure = {
+  state: Extract<ConnectionState, 'auth-failed' | 'cert-rejected' | 'error'>;
+  reason: string;
+  retry: boolean;
+  certificate?: CertificateView;
+};
 
-type ErrorLike = { name?: string; message?: string; code?: string; condition?: string; text?: string; hostname?: string };
-
-const CERT_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_REVOKED',
-]);
+type ErrorLike = {
+  name?: string;
+  message?: string;
+  code?: string;
+  condition?: string;
+  text?: string;
+  hostname?: string;
+  certificate?: CertificateView;
+};
 
 const SASL_REASONS: Record<string, string> = {
   'not-authorized': 'Wrong address or password.',
@@ -50,8 +52,9 @@ export function classifyFailure(error: unknown): Failure {
     return { state: 'error', reason: reason + detail, retry: e.condition !== 'conflict' };
   }
   if (e.name === 'InsecureStreamError') return { state: 'error', reason: e.message ?? 'No TLS offered.', retry: false };
-  if (e.code && CERT_CODES.has(e.code)) {
-    return { state: 'error', reason: `The server's certificate was rejected: ${e.message ?? e.code}.`, retry: false };
+  // The session refuses certificates itself (xmpp/certificate.ts) and says what it saw.
+  if (e.name === 'CertificateError' && e.certificate) {
+    return { state: 'cert-rejected', reason: e.message ?? "The server's certificate was rejected.", retry: false, certificate: e.certificate };
   }
   switch (e.code) {
     case 'ENOTFOUND':

@@ -141,6 +141,60 @@ export class Archive {
       .run(account.id, account.jid, account.host, account.port, account.resource, account.enabled ? 1 : 0, this.now());
   }
 
+  // ── account settings: server override, enabled, trusted certificate, removal ──
+  setAccountServer(id: string, host: string | null, port: number | null): void {
+    this.db.prepare('UPDATE accounts SET host = ?, port = ? WHERE id = ?').run(host, port, id);
+  }
+
+  setAccountEnabled(id: string, enabled: boolean): void {
+    this.db.prepare('UPDATE accounts SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id);
+  }
+
+  /** SHA-256 fingerprint of the certificate the user trusted for this account, if any. */
+  certificatePin(accountId: string): string | null {
+    return (
+      this.db.prepare<[string], { sha256: string }>('SELECT sha256 FROM certificate_pins WHERE account_id = ?').get(accountId)?.sha256 ?? null
+    );
+  }
+
+  setCertificatePin(accountId: string, sha256: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO certificate_pins (account_id, sha256, trusted_at) VALUES (?, ?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET sha256 = excluded.sha256, trusted_at = excluded.trusted_at`,
+      )
+      .run(accountId, sha256, this.now());
+  }
+
+  /**
+   * Removes an account but keeps its chats readable: the row stays (messages hang off it) and is
+   * marked removed; the trust decision goes. Adding the same address again brings it back.
+   */
+  detachAccount(id: string): void {
+    this.transaction(() => {
+      this.db.prepare('INSERT OR IGNORE INTO removed_accounts (account_id, removed_at) VALUES (?, ?)').run(id, this.now());
+      this.db.prepare('DELETE FROM certificate_pins WHERE account_id = ?').run(id);
+    });
+  }
+
+  removedAccountIds(): Set<string> {
+    return new Set(this.db.prepare<[], { account_id: string }>('SELECT account_id FROM removed_accounts').all().map((r) => r.account_id));
+  }
+
+  /** Brings back an account removed with its history kept, with the server settings given now. */
+  reattachAccount(id: string, host: string | null, port: number | null): void {
+    this.transaction(() => {
+      this.db.prepare('DELETE FROM removed_accounts WHERE account_id = ?').run(id);
+      this.setAccountServer(id, host, port);
+      this.setAccountEnabled(id, true);
+    });
+  }
+
+  /** Removes an account with everything stored for it (rows cascade from the account). */
+  removeAccount(id: string): void {
+    this.db.prepare('DELETE FROM accounts WHERE id = ?').run(id);
+  }
+
   // ── roster ──────────────────────────────────────────────────────────────
   replaceRoster(accountId: string, items: RosterItem[]): void {
     this.db.transaction(() => {

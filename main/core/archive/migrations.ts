@@ -94,4 +94,17 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (account_id, jid)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 4: the certificate a user trusted for an account, and accounts removed with their history kept
+  `
+  CREATE TABLE certificate_pins (
+    account_id  TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    sha256      TEXT NOT NULL,
+    trusted_at  INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE removed_accounts (
+    account_id  TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    removed_at  INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

@@ -1,13 +1,15 @@
 // Composes one XMPP client connection from xmpp.js parts, the way Heron needs it:
 // TLS always (STARTTLS or direct TLS) with the certificate checked against the account's
-// domain even when a host override points at an IP; no plaintext authentication; no
-// library reconnect (the account state machine owns retries).
+// domain even when a host override points at an IP, and admitted before the stream starts;
+// nothing negotiated on a stream without TLS; no library reconnect (the account state
+// machine owns retries).
+import { EventEmitter } from 'node:events';
 import tls from 'node:tls';
+import type net from 'node:net';
 import { Client } from '@xmpp/client-core';
 import xml, { type Element } from '@xmpp/xml';
 import tcp from '@xmpp/tcp';
 import ConnectionTLS from '@xmpp/tls/lib/Connection.js';
-import TlsSocket from '@xmpp/tls/lib/Socket.js';
 import { promise } from '@xmpp/events';
 import middlewareFactory from '@xmpp/middleware';
 import streamFeaturesFactory, { type StreamFeatures } from '@xmpp/stream-features';
@@ -20,6 +22,7 @@ import sasl from '@xmpp/sasl';
 import resourceBinding from '@xmpp/resource-binding';
 import streamManagementFactory, { type StreamManagement } from '@xmpp/stream-management';
 import type { Endpoint } from './endpoints';
+import { admitPeer } from './certificate';
 
 const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 const NS_SM = 'urn:xmpp:sm:3';
@@ -33,6 +36,8 @@ export type SessionOptions = {
   endpoint: Endpoint;
   /** Extra PEM CAs trusted beside the system's (tests use a throwaway CA). */
   trustedCAs?: string[];
+  /** SHA-256 fingerprint of the one certificate the user trusted for this account despite validation. */
+  trustedCertificate?: string | null;
   timeoutMs?: number;
 };
 
@@ -47,6 +52,8 @@ export type Session = {
    * `<enabled/>`; initial presence sent in between breaks the ack counter (DESIGN §5).
    */
   open(): Promise<void>;
+  /** Drops the connection at once without closing the stream: after a failure, or without a network. */
+  abort(): void;
 };
 
 /** Raised when the server would have us authenticate without TLS. */
@@ -67,22 +74,71 @@ function tlsOptions(domain: string, trustedCAs: string[] | undefined): tls.Conne
   };
 }
 
-function directTlsTransport(options: tls.ConnectionOptions) {
-  return class DirectTls extends ConnectionTLS {
+/**
+ * The TLS socket xmpp.js writes the stream to. Node still verifies chain and name and reports
+ * the verdict in `authorized`; we take the decision on `secureConnect`, before xmpp.js hears
+ * of the connection and so before any byte of the stream is written: a refused certificate
+ * closes the socket with its details, and only the user's pinned certificate may pass unverified.
+ */
+function checkedTlsSocket(pin: string | null) {
+  return class CheckedTlsSocket extends EventEmitter {
+    readonly secure = true;
+    socket: tls.TLSSocket | null = null;
+
+    connect(options: tls.ConnectionOptions): void {
+      const socket = tls.connect({ ...options, rejectUnauthorized: false });
+      this.socket = socket;
+      socket.on('data', (data) => this.emit('data', data));
+      socket.on('error', (error) => this.emit('error', error));
+      socket.on('close', (hadError) => this.emit('close', hadError));
+      socket.once('secureConnect', () => {
+        const refusal = admitPeer(
+          { authorized: socket.authorized, authorizationError: socket.authorizationError, certificate: socket.getPeerX509Certificate() },
+          pin,
+        );
+        if (refusal) return socket.destroy(refusal);
+        // Openfire loses a stream header that follows the TLS 1.3 handshake too closely
+        // (xmpp.js issue 889): start the stream a moment later.
+        setTimeout(() => {
+          if (!socket.destroyed) this.emit('connect');
+        }, 1);
+      });
+    }
+
+    end(): void {
+      this.socket?.end();
+    }
+
+    destroy(): void {
+      this.socket?.destroy();
+    }
+
+    write(data: string, callback?: (error?: Error | null) => void): void {
+      this.socket!.write(data, callback);
+    }
+  };
+}
+
+type CheckedTlsSocketClass = ReturnType<typeof checkedTlsSocket>;
+
+function directTlsTransport(options: tls.ConnectionOptions, Socket: CheckedTlsSocketClass) {
+  const transport = class DirectTls extends ConnectionTLS {
     override socketParameters(service: string) {
       const params = super.socketParameters(service);
       return params && { ...params, ...options };
     }
   };
+  transport.prototype.Socket = Socket;
+  return transport;
 }
 
-function startTls(streamFeatures: StreamFeatures, options: tls.ConnectionOptions) {
-  streamFeatures.use('starttls', NS_TLS, async ({ entity }) => {
-    if (entity.isSecure()) return;
+function startTls(streamFeatures: StreamFeatures, options: tls.ConnectionOptions, Socket: CheckedTlsSocketClass) {
+  streamFeatures.use('starttls', NS_TLS, async ({ entity }, next) => {
+    if (entity.isSecure()) return next();
     const answer = await entity.sendReceive(xml('starttls', { xmlns: NS_TLS }));
     if (!answer.is('proceed', NS_TLS)) throw new Error('The server refused to start TLS.');
-    const socket = new TlsSocket();
-    socket.connect({ socket: entity.socket as import('node:net').Socket, ...options });
+    const socket = new Socket();
+    socket.connect({ socket: entity.socket as net.Socket, ...options });
     await promise(socket, 'connect');
     entity._attachSocket(socket);
     await entity.restart();
@@ -94,23 +150,30 @@ export function createSession(options: SessionOptions): Session {
   const service = `${endpoint.directTls ? 'xmpps' : 'xmpp'}://${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
   const entity = new Client({ service, domain: jid.domain, lang: 'en', timeout: options.timeoutMs ?? 15_000 });
   const secure = tlsOptions(jid.domain, options.trustedCAs);
+  const Socket = checkedTlsSocket(options.trustedCertificate ?? null);
 
   tcp({ entity });
-  entity.transports.push(directTlsTransport(secure));
+  entity.transports.push(directTlsTransport(secure, Socket));
 
   const middleware = middlewareFactory({ entity });
+  // First in line: stream features on a stream without TLS that do not offer STARTTLS end
+  // the connection before any other feature (SASL, binding) may act on them.
+  middleware.use(({ stanza }, next) => {
+    if (stanza.is('features', NS_STREAMS) && !entity.isSecure() && !stanza.getChild('starttls', NS_TLS)) {
+      throw new InsecureStreamError();
+    }
+    return next();
+  });
   const streamFeatures = streamFeaturesFactory({ middleware });
   const iqCaller = iqCallerFactory({ middleware, entity });
   const iqCallee = iqCalleeFactory({ middleware, entity });
 
   // Order is priority: TLS, then SASL, then stream management (which binds the resource).
-  startTls(streamFeatures, secure);
+  startTls(streamFeatures, secure, Socket);
   const saslFactory = new SASLFactory();
   scramsha1(saslFactory);
   plain(saslFactory);
-  sasl({ streamFeatures, saslFactory }, async (authenticate, mechanisms, _fast, conn) => {
-    // Reached when the server offered no STARTTLS on a plain socket: refuse to log in.
-    if (!conn.isSecure()) throw new InsecureStreamError();
+  sasl({ streamFeatures, saslFactory }, async (authenticate, mechanisms) => {
     const mechanism = mechanisms[0];
     if (!mechanism) throw new Error('The server offers no login method Heron supports.');
     await authenticate({ username: jid.local, password: await options.password() }, mechanism);
@@ -154,5 +217,8 @@ export function createSession(options: SessionOptions): Session {
       entity.start().catch(onError);
     });
 
-  return { entity, iqCaller, iqCallee, streamManagement, open };
+  // Both socket kinds (net.Socket for a plain start, ours for TLS) can be destroyed.
+  const abort = () => (entity.socket as { destroy(): void } | null)?.destroy();
+
+  return { entity, iqCaller, iqCallee, streamManagement, open, abort };
 }

@@ -41,6 +41,10 @@ export class AppStore {
   selectedId: number | null = $state(null);
   /** The add-account form was asked for (it also shows whenever there is no account). */
   addingAccount = $state(false);
+  /** The account whose settings are open in the main pane. */
+  editingAccountId: string | null = $state(null);
+  /** Refused certificates the user closed the prompt for, as `accountId fingerprint`. */
+  dismissedCertificates: ReadonlySet<string> = $state.raw(new Set());
   ready = $state(false);
   /** Could not load at all; shown instead of the app. */
   loadError: string | null = $state(null);
@@ -60,6 +64,15 @@ export class AppStore {
     const [first, ...rest] = this.accounts.map((a) => a.presence);
     if (!first) return null;
     return rest.every((p) => p.show === first.show && (p.status ?? '') === (first.status ?? '')) ? first : null;
+  });
+  readonly editingAccount = $derived(this.accounts.find((a) => a.id === this.editingAccountId) ?? null);
+  /** The first account waiting for a decision on a certificate the user has not put aside. */
+  readonly certificatePrompt = $derived.by(() => {
+    for (const account of this.accounts) {
+      const certificate = account.connection.state === 'cert-rejected' ? account.connection.certificate : undefined;
+      if (certificate && !this.dismissedCertificates.has(`${account.id} ${certificate.fingerprint}`)) return { account, certificate };
+    }
+    return null;
   });
 
   readonly api: HeronApi;
@@ -81,6 +94,7 @@ export class AppStore {
         this.accounts = upsertBy(this.accounts, a, (x) => x.id === a.id);
         if (!known) void this.#loadAccountLists(a.id);
       }),
+      this.api.on('account.removed', ({ accountId }) => this.#forgetAccount(accountId)),
       this.api.on('contacts.changed', ({ accountId, contacts }) => {
         this.contacts = { ...this.contacts, [accountId]: contacts.toSorted(byPresenceThenName) };
       }),
@@ -173,6 +187,69 @@ export class AppStore {
     for (const view of views) this.accounts = upsertBy(this.accounts, view, (x) => x.id === view.id);
   }
 
+  /** Opens an account's settings in the main pane. */
+  editAccount(id: string | null): void {
+    this.editingAccountId = id;
+    if (id !== null) this.addingAccount = false;
+  }
+
+  #putAccount(account: AccountView): AccountView {
+    this.accounts = upsertBy(this.accounts, account, (x) => x.id === account.id);
+    return account;
+  }
+
+  /** Changes password and/or server; the password goes straight to main. Throws. */
+  async updateAccount(input: CommandPayload<'accounts.update'>): Promise<AccountView> {
+    return this.#putAccount(await this.api.invoke('accounts.update', input));
+  }
+
+  async setAccountEnabled(accountId: string, enabled: boolean): Promise<AccountView> {
+    return this.#putAccount(await this.api.invoke('accounts.setEnabled', { accountId, enabled }));
+  }
+
+  async reconnectAccount(accountId: string): Promise<AccountView> {
+    return this.#putAccount(await this.api.invoke('accounts.reconnect', { accountId }));
+  }
+
+  async trustCertificate(accountId: string, fingerprint: string): Promise<AccountView> {
+    return this.#putAccount(await this.api.invoke('accounts.trustCertificate', { accountId, fingerprint }));
+  }
+
+  /** Puts the certificate prompt aside for this certificate; the account stays refused. */
+  dismissCertificate(accountId: string, fingerprint: string): void {
+    this.dismissedCertificates = new Set(this.dismissedCertificates).add(`${accountId} ${fingerprint}`);
+  }
+
+  /** Brings the prompt back for a certificate put aside. */
+  reviewCertificate(accountId: string, fingerprint: string): void {
+    const next = new Set(this.dismissedCertificates);
+    next.delete(`${accountId} ${fingerprint}`);
+    this.dismissedCertificates = next;
+  }
+
+  async removeAccount(accountId: string, deleteHistory: boolean): Promise<void> {
+    await this.api.invoke('accounts.remove', { accountId, deleteHistory });
+    await this.#forgetAccount(accountId);
+  }
+
+  /** Drops an account that main removed, and reloads the chats (its history may be gone with it). */
+  async #forgetAccount(accountId: string): Promise<void> {
+    if (!this.accounts.some((a) => a.id === accountId)) return;
+    this.accounts = this.accounts.filter((a) => a.id !== accountId);
+    const { [accountId]: _gone, ...contacts } = this.contacts;
+    this.contacts = contacts;
+    const { [accountId]: _asked, ...requests } = this.requests;
+    this.requests = requests;
+    if (this.editingAccountId === accountId) this.editingAccountId = null;
+    try {
+      const list = await this.api.invoke('conversations.list', {});
+      this.conversations = list;
+      if (this.selectedId !== null && !list.some((c) => c.id === this.selectedId)) this.selectedId = null;
+    } catch (err) {
+      this.notice = `Could not load chats: ${errorMessage(err)}`;
+    }
+  }
+
   /** Opens (creating if needed) the chat with `peer` and selects it. Throws. */
   async openChat(accountId: string, peer: string): Promise<ConversationView> {
     const conversation = await this.api.invoke('conversations.open', { accountId, peer });
@@ -184,6 +261,7 @@ export class AppStore {
   select(id: number | null): void {
     this.selectedId = id;
     this.addingAccount = false;
+    this.editingAccountId = null;
     this.markSelectedRead();
   }
 

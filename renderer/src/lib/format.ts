@@ -8,6 +8,7 @@ const shortDateYearFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric',
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
 const dayYearFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 const DAY_MS = 86_400_000;
 
@@ -18,6 +19,11 @@ export function formatTime(ts: number): string {
 
 export function formatFull(ts: number): string {
   return fullFormat.format(ts);
+}
+
+/** "25 Nov 2026, 21:16": a date that matters with its time, e.g. when a certificate expires. */
+export function formatDateTime(ts: number): string {
+  return dateTimeFormat.format(ts);
 }
 
 /** A key that is equal for two timestamps on the same local calendar day. */
@@ -129,10 +135,13 @@ export function describeConnection(conn: AccountConnection, now: number): Connec
     case 'disabled':
       return { label: 'Disabled', detail: reason, problem: false };
     case 'waiting': {
+      // Without retryAt nothing is scheduled: it waits for the network to come back.
       const label =
-        conn.retryAt !== undefined && conn.retryAt > now
-          ? `Retrying in ${formatCountdown(conn.retryAt - now)}`
-          : 'Retrying…';
+        conn.retryAt === undefined
+          ? 'Waiting for the network'
+          : conn.retryAt > now
+            ? `Retrying in ${formatCountdown(conn.retryAt - now)}`
+            : 'Retrying…';
       return { label, detail: reason, problem: true };
     }
     case 'auth-failed':
@@ -141,6 +150,8 @@ export function describeConnection(conn: AccountConnection, now: number): Connec
         detail: reason ?? 'The server did not accept the address or password.',
         problem: true,
       };
+    case 'cert-rejected':
+      return { label: 'Certificate not trusted', detail: reason, problem: true };
     case 'error':
       return { label: 'Error', detail: reason ?? 'The connection failed.', problem: true };
   }
@@ -174,6 +185,16 @@ export function isBareJid(s: string): boolean {
 }
 
 export const JID_HINT = 'Enter an address like name@example.org';
+
+export const PORT_HINT = 'The port must be a number from 1 to 65535.';
+
+/** A port as typed: undefined when left empty, null when it is not a port number. */
+export function parsePort(text: string): number | null | undefined {
+  const t = text.trim();
+  if (!t) return undefined;
+  const n = Number(t);
+  return /^\d+$/.test(t) && n >= 1 && n <= 65535 ? n : null;
+}
 
 const HUES = 8;
 

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProsody, type TestServer } from '../support/prosody';
 import { startCore, type TestCore } from '../support/cores';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
 const PER_SIDE = 500;
 const CUTS = 12;
@@ -26,13 +26,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('no message lost, none duplicated, through cuts and a server restart', () => {
   let server: TestServer;
-  let proxy: FaultProxy;
+  let proxy: TcpProxy;
   let alice: TestCore;
   let bob: TestCore;
 
   beforeAll(async () => {
     server = await startProsody({ logLevel: process.env.FAULT_DEBUG ? 'debug' : 'info' });
-    proxy = await startFaultProxy({ host: server.host, port: server.port });
+    proxy = await startTcpProxy(server.port, server.host);
     alice = await startCore({ server, backoff: { baseMs: 100, capMs: 1500 } });
     bob = await startCore({ server, backoff: { baseMs: 100, capMs: 1500 } });
   });
@@ -72,7 +72,7 @@ describe('no message lost, none duplicated, through cuts and a server restart', 
           await sleep(300);
           await server.start();
         }
-        if (proxy.cut() > 0) cuts++;
+        if (proxy.sever() > 0) cuts++;
       }
     })();
 

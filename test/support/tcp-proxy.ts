@@ -1,28 +1,37 @@
-// A loopback TCP proxy in front of the test server, so one account's server can vanish (every
-// connection cut, nothing listening) and come back on the same port while others are unaffected.
+// A loopback TCP proxy in front of the test server: cut every connection at a moment of the
+// test's choosing (a flaky network), or make the server vanish and come back on the same port.
 import net from 'node:net';
 
 export type TcpProxy = {
   port: number;
-  /** Cuts every connection and stops listening: the server is gone. */
+  /** Severs every open connection but keeps accepting new ones; returns how many it cut. */
+  sever(): number;
+  /** Severs every connection and stops listening: the server is gone. */
   cut(): Promise<void>;
   /** Listens again on the same port. */
   restore(): Promise<void>;
+  /** Connections accepted so far. */
+  connections(): number;
+  close(): Promise<void>;
 };
 
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  let accepted = 0;
   const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
   const server = net.createServer((client) => {
+    accepted++;
     const upstream = net.connect(targetPort, targetHost);
     track(client);
     track(upstream);
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
   });
   const listen = (port: number) =>
     new Promise<number>((resolve, reject) => {
@@ -30,15 +39,28 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       server.listen(port, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
     });
   const port = await listen(0);
+  const sever = () => {
+    const count = sockets.size;
+    for (const socket of [...sockets]) socket.destroy();
+    return count;
+  };
+  const stopListening = () => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
   return {
     port,
+    sever,
     async cut() {
-      const closed = new Promise((resolve) => server.close(resolve));
-      for (const socket of sockets) socket.destroy();
+      const closed = stopListening();
+      sever();
       await closed;
     },
     async restore() {
       await listen(port);
+    },
+    connections: () => accepted,
+    async close() {
+      const closed = stopListening();
+      sever();
+      await closed;
     },
   };
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 
 export type HostProcess = {
   url: string;
+  pid: number;
   /** SIGTERM by default: a clean quit. SIGKILL stands for a crash or a power cut. */
   stop(signal?: NodeJS.Signals): Promise<void>;
   output(): string;
@@ -32,6 +33,7 @@ export async function startHostProcess(options: { dataDir: string; caFile?: stri
   });
   return {
     url,
+    pid: child.pid!,
     output: () => output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -282,7 +282,9 @@ export class Account {
       // Catch-up and the outbox can fail on their own; the session stays up and the next connect retries.
       await feature.ready?.(session).catch((error: Error) => this.deps.log('warn', `${this.bare}: ${error.message}`));
     }
-    if (current() && this.connection.state === 'online') this.setConnection({ state: 'online', attempt: 0, via });
+    if (!current()) return;
+    this.chat.release(session);
+    if (this.connection.state === 'online') this.setConnection({ state: 'online', attempt: 0, via });
   }
 
   private wire(session: Session): void {

@@ -11,9 +11,17 @@ import { isMamResult } from '../xmpp/mam';
 import type { Feature, FeatureContext } from './feature';
 import { placeLive } from './ordering';
 
+type ChatParsed = Extract<ReturnType<typeof parseMessage>, { kind: 'chat' }>;
+
 export class ChatFeature implements Feature {
   /** Receipts a dropped stream never got acknowledged: owed again on the next one. */
   private owedReceipts: Element[] = [];
+  /**
+   * Archived messages that arrive while the catch-up runs (offline flush, re-routed ones)
+   * wait here: the catch-up stores them in archive order, and what it did not see is stored
+   * once it ends (`release`). Stored on arrival, an old message would jump the queue.
+   */
+  private held: ChatParsed[] | undefined;
 
   constructor(private readonly ctx: FeatureContext) {}
 
@@ -30,6 +38,7 @@ export class ChatFeature implements Feature {
   }
 
   async online(session: Session): Promise<void> {
+    this.held = [];
     // Carbons (XEP-0280): what my other devices send and receive shows here too.
     await session.iqCaller.set(enableCarbons()).catch((error: Error) => this.ctx.log('info', `carbons unavailable: ${error.message}`));
   }
@@ -46,18 +55,10 @@ export class ChatFeature implements Feature {
     if (!stanza.is('message') || isMamResult(stanza)) return false;
     const parsed = parseMessage(stanza, { ownBareJid: this.ctx.bare, now: this.ctx.clock.now() });
     switch (parsed.kind) {
-      case 'chat': {
-        const record = placeLive(this.ctx.archive, this.ctx.accountId, parsed.record);
-        const { message, conversation, created } = this.ctx.archive.storeMessage(this.ctx.accountId, record);
-        if (created) {
-          this.ctx.emit('message.added', message);
-          this.ctx.emit('conversation.changed', conversation);
-        }
-        if (parsed.receiptRequested && parsed.record.messageId) {
-          void session.entity.send(receiptFor(parsed.replyTo, parsed.record.messageId)).catch(() => {});
-        }
+      case 'chat':
+        if (this.held && parsed.record.stanzaId) this.held.push(parsed);
+        else this.storeLive(parsed, session);
         break;
-      }
       case 'receipt':
         this.advance(parsed.peer, parsed.messageId, 'delivered');
         break;
@@ -71,6 +72,25 @@ export class ChatFeature implements Feature {
         break;
     }
     return true;
+  }
+
+  /** The catch-up is over: store what arrived meanwhile and it did not already bring. */
+  release(session: Session): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const parsed of held) this.storeLive(parsed, session);
+  }
+
+  private storeLive(parsed: ChatParsed, session: Session): void {
+    const record = placeLive(this.ctx.archive, this.ctx.accountId, parsed.record);
+    const { message, conversation, created } = this.ctx.archive.storeMessage(this.ctx.accountId, record);
+    if (created) {
+      this.ctx.emit('message.added', message);
+      this.ctx.emit('conversation.changed', conversation);
+    }
+    if (parsed.receiptRequested && parsed.record.messageId) {
+      void session.entity.send(receiptFor(parsed.replyTo, parsed.record.messageId)).catch(() => {});
+    }
   }
 
   /** Stores an outgoing message as pending (archive first), then sends it when it can. */

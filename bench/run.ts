@@ -1,0 +1,14 @@
+// `npm run bench -- <suite> [options]`: runs one benchmark suite and prints its figures.
+const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
+  sync: () => import('./sync'),
+};
+
+const [suiteName, ...args] = process.argv.slice(2);
+const suite = suiteName ? suites[suiteName] : undefined;
+if (!suite) {
+  console.error(`usage: npm run bench -- <suite> [options]\nsuites: ${Object.keys(suites).join(', ')}`);
+  process.exit(2);
+}
+await (await suite()).run(args);
+
+export {};

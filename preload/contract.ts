@@ -135,6 +135,8 @@ export const commandSchemas = {
     })
     .strict(),
   'conversations.markRead': z.object({ conversationId: conversationIdSchema }).strict(),
+  /** The user is (or is no longer) looking at Heron: lets servers hold back what is not urgent. */
+  'app.setActive': z.object({ active: z.boolean() }).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -151,6 +153,7 @@ export type CommandResults = {
   'messages.page': MessagePage;
   'messages.send': MessageView;
   'conversations.markRead': ConversationView;
+  'app.setActive': { active: boolean };
 };
 
 /** Every event main pushes to the renderer. */

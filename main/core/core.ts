@@ -14,6 +14,7 @@ import { systemClock, type Clock, type Emit, type Log } from './features/feature
 import { createSession, type Session, type SessionOptions } from './xmpp/session';
 import type { SrvResolver } from './xmpp/endpoints';
 import type { BackoffPolicy } from './accounts/backoff';
+import type { KeepalivePolicy } from './features/keepalive';
 
 export type CoreOptions = {
   dataDir: string;
@@ -26,12 +27,16 @@ export type CoreOptions = {
   openSession?: (options: SessionOptions) => Session;
   /** Retry delays; tests shorten them. */
   backoff?: BackoffPolicy;
+  /** When to ping a silent server and how long to wait for its answer; tests shorten it. */
+  keepalive?: KeepalivePolicy;
 };
 
 export interface Core {
   handle(command: string, payload: unknown): Promise<unknown>;
   onEvent(listener: (event: EventName, payload: unknown) => void): () => void;
   networkChanged(online: boolean): void;
+  /** Whether the user is looking at a window of ours (XEP-0352); the shell calls it on show and hide. */
+  setActive(active: boolean): void;
   suspend(): void;
   resume(): void;
   close(): Promise<void>;
@@ -65,6 +70,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     openSession: options.openSession ?? createSession,
     ...(options.trustedCAs ? { trustedCAs: options.trustedCAs } : {}),
     ...(options.backoff ? { backoff: options.backoff } : {}),
+    ...(options.keepalive ? { keepalive: options.keepalive } : {}),
   };
   const accounts = new Map<string, Account>();
   for (const record of archive.listAccounts()) accounts.set(record.id, new Account(record, accountDeps));
@@ -109,7 +115,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       emit('conversation.changed', conversation);
       return conversation;
     },
+    'app.setActive': ({ active }) => {
+      setActive(active);
+      return { active };
+    },
   };
+  function setActive(active: boolean): void {
+    for (const a of accounts.values()) a.csi.setActive(active);
+  }
   const handle = createCommandDispatcher(handlers, (message) => log('error', message));
 
   for (const a of accounts.values()) a.connect();
@@ -120,6 +133,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    setActive,
     networkChanged(online) {
       for (const a of accounts.values()) {
         if (online) a.connect();

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createCore, fileLog, keytarVault, type BackoffPolicy, type Core } from '../../main/core';
+import { createCore, fileLog, keytarVault, type BackoffPolicy, type Core, type KeepalivePolicy } from '../../main/core';
 import type { AccountView, CommandName, CommandPayload, CommandResults, EventName, EventPayloads } from '../../preload/contract';
 import type { TestServer } from './prosody';
 
@@ -24,7 +24,7 @@ export type TestCore = {
 export const testKeychainService = `Heron-test-${randomUUID().slice(0, 8)}`;
 
 export async function startCore(
-  options: { server?: TestServer; dataDir?: string; keychainService?: string; backoff?: BackoffPolicy } = {},
+  options: { server?: TestServer; dataDir?: string; keychainService?: string; backoff?: BackoffPolicy; keepalive?: KeepalivePolicy } = {},
 ): Promise<TestCore> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'heron-core-'));
   const logs: string[] = [];
@@ -34,6 +34,7 @@ export async function startCore(
     ...(options.server ? { trustedCAs: [options.server.caPem] } : {}),
     log: fileLog(dataDir, (line) => logs.push(line)),
     ...(options.backoff ? { backoff: options.backoff } : {}),
+    ...(options.keepalive ? { keepalive: options.keepalive } : {}),
   });
   const events: TestCore['events'] = [];
   const waiters = new Set<() => void>();

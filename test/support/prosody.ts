@@ -21,6 +21,8 @@ export type TestServer = {
   caPem: string;
   dir: string;
   register(local: string, password: string, domain?: string): Promise<string>;
+  /** Runs one admin console command (prosodyctl shell) and returns what it printed. */
+  shell(command: string): Promise<string>;
   stop(): Promise<void>;
   start(): Promise<void>;
   log(): string;
@@ -64,7 +66,7 @@ s2s_ports = { }
 admin_socket = "${dir}/admin.sock"
 certificates = "${dir}/certs"
 modules_enabled = { "roster", "saslauth", "tls", "disco", "carbons", "pep", "private", "blocklist", "vcard4", "vcard_legacy",
-  "version", "uptime", "time", "ping", "mam", "smacks", "csi_simple", "offline", "posix" }
+  "version", "uptime", "time", "ping", "mam", "smacks", "csi_simple", "offline", "posix", "admin_shell" }
 modules_disabled = { "s2s" }
 c2s_require_encryption = true
 allow_registration = false
@@ -126,6 +128,9 @@ export async function startProsody(options: ServerOptions = {}): Promise<TestSer
     async register(local, password, domain = domains[0]!) {
       await run('prosodyctl', ['--config', configFile, 'register', local, domain, password]);
       return `${local}@${domain}`;
+    },
+    async shell(command) {
+      return (await run('prosodyctl', ['--config', configFile, 'shell', command])).stdout;
     },
     async start() {
       child = spawn('prosody', ['--config', configFile, '-F'], { stdio: 'ignore' });

@@ -13,6 +13,10 @@ import { RosterFeature } from '../features/roster';
 import { PresenceFeature } from '../features/presence';
 import { ChatFeature } from '../features/chat';
 import { MamFeature } from '../features/mam';
+import { DiscoFeature } from '../features/disco';
+import { KeepaliveFeature, type KeepalivePolicy } from '../features/keepalive';
+import { CsiFeature } from '../features/csi';
+import { VersionFeature } from '../features/version';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff';
 import { classifyFailure, type Failure } from './failures';
 
@@ -26,6 +30,8 @@ export type AccountDeps = {
   openSession: (options: SessionOptions) => Session;
   trustedCAs?: string[];
   backoff?: BackoffPolicy;
+  /** Ping timing; tests shorten it. */
+  keepalive?: KeepalivePolicy;
 };
 
 export class Account {
@@ -39,10 +45,14 @@ export class Account {
   readonly presence: PresenceFeature;
   readonly chat: ChatFeature;
   readonly mam: MamFeature;
+  readonly csi: CsiFeature;
+  /** What our server and account offer, learnt on connect, and our contacts' capabilities. */
+  private readonly disco: DiscoFeature;
   /**
-   * In order: roster before presence (RFC 6121 §2.2); carbons on; then, once online, the
-   * outbox, initial presence, and the archive catch-up (which orders itself around what
-   * arrives live meanwhile: see features/ordering.ts).
+   * In order: roster before presence (RFC 6121 §2.2); carbons on; disco before presence (it
+   * notes the caps in presence that the presence feature then takes); then, once online, the
+   * outbox, what our server offers, initial presence, and the archive catch-up (which orders
+   * itself around what arrives live meanwhile: see features/ordering.ts).
    */
   private readonly features: Feature[];
 
@@ -63,8 +73,20 @@ export class Account {
     this.presence = new PresenceFeature(ctx);
     this.roster = new RosterFeature(ctx, this.presence);
     this.mam = new MamFeature(ctx);
+    this.disco = new DiscoFeature(ctx, () => this.features.flatMap((feature) => feature.discoFeatures ?? []));
     this.chat = new ChatFeature(ctx);
-    this.features = [this.roster, this.chat, this.presence, this.mam];
+    this.csi = new CsiFeature(ctx);
+    this.presence.extensions.push(() => this.disco.caps());
+    this.features = [
+      this.roster,
+      this.chat,
+      this.disco,
+      this.presence,
+      this.csi,
+      new KeepaliveFeature(ctx, deps.keepalive),
+      this.mam,
+      new VersionFeature(ctx),
+    ];
     if (!record.enabled) this.connection = { state: 'disabled', attempt: 0 };
   }
 

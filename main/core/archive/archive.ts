@@ -34,6 +34,9 @@ export type MessageRecord = {
 
 export type StoreResult = { message: MessageView; conversation: ConversationView; created: boolean };
 
+/** A contact client's verified features (XEP-0115), keyed by caps node#ver. */
+export type CapsRecord = { identities: unknown[]; features: string[] };
+
 /** Where a MAM catch-up of one archive stands; committed together with the page it describes. */
 export type MamState = { lastStanzaId: string | null; lastTs: number | null; complete: boolean };
 
@@ -354,5 +357,19 @@ export class Archive {
       )
       .get(accountId, peer, sender);
     return row?.ts ?? null;
+  }
+
+  // ── caps cache (XEP-0115) ───────────────────────────────────────────────
+  getCaps(nodeVer: string): CapsRecord | null {
+    const row = this.db
+      .prepare<[string], { identities_json: string; features_json: string }>('SELECT identities_json, features_json FROM caps_cache WHERE node_ver = ?')
+      .get(nodeVer);
+    return row ? { identities: JSON.parse(row.identities_json) as unknown[], features: JSON.parse(row.features_json) as string[] } : null;
+  }
+
+  putCaps(nodeVer: string, caps: CapsRecord): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO caps_cache (node_ver, identities_json, features_json, fetched_at) VALUES (?, ?, ?, ?)')
+      .run(nodeVer, JSON.stringify(caps.identities), JSON.stringify(caps.features), this.now());
   }
 }

@@ -68,4 +68,13 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (account_id, archive_jid)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 3: XEP-0115: what one client version supports, shared by every contact that runs it
+  `
+  CREATE TABLE caps_cache (
+    node_ver         TEXT PRIMARY KEY,
+    identities_json  TEXT NOT NULL,
+    features_json    TEXT NOT NULL,
+    fetched_at       INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

@@ -12,6 +12,7 @@ import type { Feature, FeatureContext } from './feature';
 import { placeLive } from './ordering';
 
 export class ChatFeature implements Feature {
+  readonly discoFeatures = [NS_RECEIPTS];
   /** Receipts a dropped stream never got acknowledged: owed again on the next one. */
   private owedReceipts: Element[] = [];
 

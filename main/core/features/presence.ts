@@ -9,6 +9,8 @@ export class PresenceFeature implements Feature {
   private readonly book = new PresenceBook();
   /** Called when a contact's shown presence may have changed. */
   onChange: () => void = () => {};
+  /** What every presence we broadcast carries besides our state, e.g. the caps hash (XEP-0115). */
+  readonly extensions: Array<() => Element> = [];
 
   constructor(private readonly ctx: FeatureContext) {}
 
@@ -21,7 +23,7 @@ export class PresenceFeature implements Feature {
    * offline only to a session that has not queried the archive yet.
    */
   async ready(session: Session): Promise<void> {
-    await session.entity.send(availablePresence());
+    await session.entity.send(availablePresence(this.extensions.map((extension) => extension())));
   }
 
   stanza(stanza: Element): boolean {

@@ -62,4 +62,4 @@ export class PresenceBook {
   }
 }
 
-export const availablePresence = () => xml('presence');
+export const availablePresence = (children: Element[] = []) => xml('presence', {}, ...children);

@@ -41,3 +41,9 @@ export function parseRosterPush(iq: Element, ownBareJid: string): RosterChange |
 }
 
 export const rosterQuery = () => xml('query', { xmlns: NS_ROSTER });
+
+/** True when `jid` may see our presence anyway: what they may learn about us beyond it is no news. */
+export function seesOurPresence(roster: readonly RosterItem[], jid: string): boolean {
+  const subscription = roster.find((item) => item.jid === jid)?.subscription;
+  return subscription === 'from' || subscription === 'both';
+}

@@ -111,7 +111,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       return account(conversation.accountId).chat.send(conversation.peer, body);
     },
     'conversations.markRead': ({ conversationId }) => {
-      const conversation = archive.markRead(conversationId);
+      const conversation = account(archive.getConversation(conversationId).accountId).markers.markRead(conversationId);
       emit('conversation.changed', conversation);
       return conversation;
     },

@@ -80,6 +80,8 @@ describe('housekeeping against a real server', () => {
           'http://jabber.org/protocol/caps',
           'http://jabber.org/protocol/disco#info',
           'jabber:iq:version',
+          'urn:xmpp:chat-markers:0',
+          'urn:xmpp:mds:displayed:0+notify',
           'urn:xmpp:ping',
           'urn:xmpp:receipts',
         ].sort(),

@@ -14,6 +14,8 @@ import { PresenceFeature } from '../features/presence';
 import { ChatFeature } from '../features/chat';
 import { MamFeature } from '../features/mam';
 import { DiscoFeature } from '../features/disco';
+import { MdsFeature } from '../features/mds';
+import { MarkersFeature } from '../features/markers';
 import { KeepaliveFeature, type KeepalivePolicy } from '../features/keepalive';
 import { CsiFeature } from '../features/csi';
 import { VersionFeature } from '../features/version';
@@ -45,14 +47,16 @@ export class Account {
   readonly presence: PresenceFeature;
   readonly chat: ChatFeature;
   readonly mam: MamFeature;
+  readonly markers: MarkersFeature;
   readonly csi: CsiFeature;
   /** What our server and account offer, learnt on connect, and our contacts' capabilities. */
   private readonly disco: DiscoFeature;
   /**
    * In order: roster before presence (RFC 6121 §2.2); carbons on; disco before presence (it
    * notes the caps in presence that the presence feature then takes); then, once online, the
-   * outbox, what our server offers, initial presence, and the archive catch-up (which orders
-   * itself around what arrives live meanwhile: see features/ordering.ts).
+   * outbox, what our server offers, initial presence, the archive catch-up (which orders itself
+   * around what arrives live meanwhile: see features/ordering.ts), and after it the read
+   * positions of my other devices, which point at the messages it brings.
    */
   private readonly features: Feature[];
 
@@ -74,7 +78,9 @@ export class Account {
     this.roster = new RosterFeature(ctx, this.presence);
     this.mam = new MamFeature(ctx);
     this.disco = new DiscoFeature(ctx, () => this.features.flatMap((feature) => feature.discoFeatures ?? []));
-    this.chat = new ChatFeature(ctx);
+    const mds = new MdsFeature(ctx, this.disco);
+    this.markers = new MarkersFeature(ctx, mds, this.disco);
+    this.chat = new ChatFeature(ctx, this.markers);
     this.csi = new CsiFeature(ctx);
     this.presence.extensions.push(() => this.disco.caps());
     this.features = [
@@ -85,6 +91,8 @@ export class Account {
       this.csi,
       new KeepaliveFeature(ctx, deps.keepalive),
       this.mam,
+      mds,
+      this.markers,
       new VersionFeature(ctx),
     ];
     if (!record.enabled) this.connection = { state: 'disabled', attempt: 0 };

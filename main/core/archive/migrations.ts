@@ -77,4 +77,8 @@ export const migrations: readonly string[] = [
     fetched_at       INTEGER NOT NULL
   ) STRICT, WITHOUT ROWID;
   `,
+  // 4: whether an incoming message asked for displayed markers (XEP-0333)
+  `
+  ALTER TABLE messages ADD COLUMN markable INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

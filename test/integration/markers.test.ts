@@ -117,7 +117,7 @@ describe('message states through a real server', () => {
     ]);
   });
 
-  it('clears the unread count here when I read the chat on my phone (displayed marker as a carbon)', async () => {
+  it('clears the unread count here when I read the chat on my phone (displayed marker as a carbon, or from the archive)', async () => {
     const phone = await connectRaw(server, aliceJid, 'a-pw', 'phone');
     try {
       await phone.send(xml('presence'));
@@ -138,6 +138,23 @@ describe('message states through a real server', () => {
       );
       await waitForNew(alice!, 'conversation.changed', (c) => c.id === two.conversationId && c.unread === 0);
       await bob.waitFor('message.updated', (m) => m.id === sent.id && m.state === 'read');
+
+      // With the desktop closed, the phone reads bob's next messages; only the marker in our
+      // archive tells the desktop when it is back (the phone publishes no XEP-0490 position).
+      const dataDir = alice!.dataDir;
+      await alice!.core.close();
+      alice = undefined;
+      const later = nextStanza(phone, (s) => s.is('message') && s.getChildText('body') === 'four later');
+      await bob.call('messages.send', { conversationId: fromBob.id, body: 'three later' });
+      await bob.call('messages.send', { conversationId: fromBob.id, body: 'four later' });
+      await phone.send(
+        xml('message', { to: bobJid, type: 'chat', id: 'phone-marker-2' }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: (await later).attrs.id! }), xml('store', { xmlns: 'urn:xmpp:hints' })),
+      );
+      await roundTrip(phone);
+      alice = await startCore({ server, dataDir });
+      await alice.waitForState(aliceAccount.id, (a) => a.connection.state === 'online' && !a.connection.syncing);
+      const list = await alice.call('conversations.list', {});
+      expect(list.find((c) => c.peer === bobJid)).toMatchObject({ unread: 0, last: { body: 'four later' } });
     } finally {
       await phone.stop();
     }

@@ -222,6 +222,8 @@ export const commandSchemas = {
   'requests.answer': z
     .object({ accountId: accountIdSchema, jid: bareJidSchema, answer: z.enum(['approve', 'deny', 'block']) })
     .strict(),
+  /** The user is (or is no longer) looking at Heron: lets servers hold back what is not urgent. */
+  'app.setActive': z.object({ active: z.boolean() }).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -249,6 +251,7 @@ export type CommandResults = {
   'contacts.remove': { accountId: string; jid: string };
   'requests.list': SubscriptionRequestView[];
   'requests.answer': { accountId: string; jid: string };
+  'app.setActive': { active: boolean };
 };
 
 /** Every event main pushes to the renderer. */

@@ -14,6 +14,7 @@ import { systemClock, type Clock, type Emit, type Log } from './features/feature
 import { createSession, type Session, type SessionOptions } from './xmpp/session';
 import type { SrvResolver } from './xmpp/endpoints';
 import type { BackoffPolicy } from './accounts/backoff';
+import type { KeepalivePolicy } from './features/keepalive';
 
 export type CoreOptions = {
   dataDir: string;
@@ -26,12 +27,16 @@ export type CoreOptions = {
   openSession?: (options: SessionOptions) => Session;
   /** Retry delays; tests shorten them. */
   backoff?: BackoffPolicy;
+  /** When to ping a silent server and how long to wait for its answer; tests shorten it. */
+  keepalive?: KeepalivePolicy;
 };
 
 export interface Core {
   handle(command: string, payload: unknown): Promise<unknown>;
   onEvent(listener: (event: EventName, payload: unknown) => void): () => void;
   networkChanged(online: boolean): void;
+  /** Whether the user is looking at a window of ours (XEP-0352); the shell calls it on show and hide. */
+  setActive(active: boolean): void;
   suspend(): void;
   resume(): void;
   close(): Promise<void>;
@@ -65,6 +70,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     openSession: options.openSession ?? createSession,
     ...(options.trustedCAs ? { trustedCAs: options.trustedCAs } : {}),
     ...(options.backoff ? { backoff: options.backoff } : {}),
+    ...(options.keepalive ? { keepalive: options.keepalive } : {}),
   };
   const accounts = new Map<string, Account>();
   const removed = archive.removedAccountIds();
@@ -165,7 +171,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       return account(conversation.accountId).chat.send(conversation.peer, body);
     },
     'conversations.markRead': ({ conversationId }) => {
-      const conversation = archive.markRead(conversationId);
+      const conversation = account(archive.getConversation(conversationId).accountId).markers.markRead(conversationId);
       emit('conversation.changed', conversation);
       return conversation;
     },
@@ -190,7 +196,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       await account(accountId).subscriptions.answer(jid, answer);
       return { accountId, jid };
     },
+    'app.setActive': ({ active }) => {
+      setActive(active);
+      return { active };
+    },
   };
+  function setActive(active: boolean): void {
+    for (const a of accounts.values()) a.csi.setActive(active);
+  }
   const handle = createCommandDispatcher(handlers, (message) => log('error', message));
 
   for (const a of accounts.values()) a.start();
@@ -201,6 +214,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    setActive,
     networkChanged(online) {
       networkUp = online;
       for (const a of accounts.values()) void a.networkChanged(online);

@@ -6,3 +6,4 @@ export type { Vault } from './vault';
 export { CommandFailure } from './api';
 export { fileLog } from './log';
 export type { BackoffPolicy } from './accounts/backoff';
+export type { KeepalivePolicy } from './features/keepalive';

@@ -72,6 +72,14 @@ async function start(): Promise<void> {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
+  // Client state indication: while no window shows, servers may hold back what is not urgent.
+  app.on('browser-window-created', (_event, window) => {
+    window.on('show', () => core.setActive(true));
+    window.on('restore', () => core.setActive(true));
+    window.on('hide', () => core.setActive(false));
+    window.on('minimize', () => core.setActive(false));
+    window.on('closed', () => core.setActive(false));
+  });
   // Only now: a window opened before the IPC handlers exist would see a core that is not there.
   app.on('second-instance', () => showWindow());
   app.on('activate', () => showWindow());

@@ -7,6 +7,7 @@ import { expect, test } from '@playwright/test';
 import { startProsody, type TestServer } from '../support/prosody';
 import { startCore, testKeychainService, type TestCore } from '../support/cores';
 import { startHostProcess, type HostProcess } from '../support/host-process';
+import { addAccountInWindow } from '../support/window';
 
 let server: TestServer;
 let bob: TestCore;
@@ -47,14 +48,7 @@ test('alice adds her account, chats with bob, and sees her history after a resta
   await page.goto(host.url);
 
   // Add the account by typing into the window.
-  const form = page.getByTestId('add-account-form');
-  await form.getByTestId('account-jid').fill(aliceJid);
-  await form.getByTestId('account-password').fill('alice-secret');
-  await form.getByText('Advanced').click();
-  await form.getByTestId('account-host').fill(server.host);
-  await form.getByTestId('account-port').fill(String(server.port));
-  await form.getByTestId('account-submit').click();
-  await expect(page.getByTestId('account-state')).toHaveAttribute('data-state', 'online');
+  await addAccountInWindow(page, { jid: aliceJid, password: 'alice-secret', host: server.host, port: server.port });
 
   // Open a chat with bob and send with Enter.
   await page.getByTestId('start-chat-jid').fill(bobJid);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createCore, fileLog, keytarVault, type BackoffPolicy, type Core, type CoreOptions } from '../../main/core';
+import { createCore, fileLog, keytarVault, type BackoffPolicy, type Core, type CoreOptions, type KeepalivePolicy } from '../../main/core';
 import type { AccountView, CommandName, CommandPayload, CommandResults, EventName, EventPayloads } from '../../preload/contract';
 import type { TestServer } from './prosody';
 
@@ -34,6 +34,7 @@ export async function startCore(
     backoff?: BackoffPolicy;
     resolveSrv?: CoreOptions['resolveSrv'];
     clock?: CoreOptions['clock'];
+    keepalive?: KeepalivePolicy;
   } = {},
 ): Promise<TestCore> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'heron-core-'));
@@ -46,6 +47,7 @@ export async function startCore(
     ...(options.backoff ? { backoff: options.backoff } : {}),
     ...(options.resolveSrv ? { resolveSrv: options.resolveSrv } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.keepalive ? { keepalive: options.keepalive } : {}),
   });
   const events: TestCore['events'] = [];
   const waiters = new Set<() => void>();

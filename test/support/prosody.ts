@@ -22,6 +22,8 @@ export type TestServer = {
   caPem: string;
   dir: string;
   register(local: string, password: string, domain?: string): Promise<string>;
+  /** Runs one admin console command (prosodyctl shell) and returns what it printed. */
+  shell(command: string): Promise<string>;
   stop(): Promise<void>;
   start(): Promise<void>;
   /** Ends every session of `jid` with a stream error, as the admin would from the server's shell. */
@@ -141,6 +143,9 @@ export async function startProsody(options: ServerOptions = {}): Promise<TestSer
     async register(local, password, domain = domains[0]!) {
       await run('prosodyctl', ['--config', configFile, 'register', local, domain, password]);
       return `${local}@${domain}`;
+    },
+    async shell(command) {
+      return (await run('prosodyctl', ['--config', configFile, 'shell', command])).stdout;
     },
     async start() {
       child = spawn('prosody', ['--config', configFile, '-F'], { stdio: 'ignore' });

@@ -1,8 +1,10 @@
 // A bare XMPP client for tests: another device of a user (their "phone"), or a quick way to
 // set up server-side state. Built on the same session composition as the core.
+import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import { createSession, type Session } from '../../main/core/xmpp/session';
 import type { TestServer } from './prosody';
+import type { TestCore } from './cores';
 
 export type RawClient = Session & { jid: string; send(stanza: Element): Promise<void>; stop(): Promise<void> };
 
@@ -81,4 +83,17 @@ export function nextStanza(client: RawClient, match: (stanza: Element) => boolea
     }, timeoutMs);
     client.entity.on('stanza', onStanza);
   });
+}
+/**
+ * One message each way between a raw client and an account of a core. Afterwards the core has
+ * taken everything the client sent before, and the client has everything the core sent before
+ * (each path keeps its order), without waiting for a guessed time.
+ */
+export async function exchangeMessages(client: RawClient, core: TestCore, accountJid: string): Promise<void> {
+  const body = `round ${randomUUID()}`;
+  const arrived = core.waitFor('message.added', (m) => m.body === body);
+  await client.send(xml('message', { to: accountJid, type: 'chat', id: body }, xml('body', {}, body)));
+  const reply = nextStanza(client, (s) => s.is('message') && s.getChildText('body') === `re: ${body}`);
+  await core.call('messages.send', { conversationId: (await arrived).conversationId, body: `re: ${body}` });
+  await reply;
 }

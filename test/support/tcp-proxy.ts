@@ -10,6 +10,8 @@ export type TcpProxy = {
   cut(): Promise<void>;
   /** Listens again on the same port. */
   restore(): Promise<void>;
+  /** Open connections stay open but carry nothing more, either way (a dead link); new ones work. */
+  freeze(): number;
   /** Connections accepted so far. */
   connections(): number;
   close(): Promise<void>;
@@ -17,6 +19,7 @@ export type TcpProxy = {
 
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  const pipes = new Set<[net.Socket, net.Socket]>();
   let accepted = 0;
   const track = (socket: net.Socket) => {
     sockets.add(socket);
@@ -28,6 +31,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     track(client);
     track(upstream);
     client.pipe(upstream).pipe(client);
+    const pipe: [net.Socket, net.Socket] = [client, upstream];
+    pipes.add(pipe);
+    client.once('close', () => pipes.delete(pipe));
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
@@ -55,6 +61,15 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     },
     async restore() {
       await listen(port);
+    },
+    freeze() {
+      for (const [client, upstream] of pipes) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+      return pipes.size;
     },
     connections: () => accepted,
     async close() {

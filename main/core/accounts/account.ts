@@ -15,6 +15,12 @@ import { PresenceFeature } from '../features/presence';
 import { SubscriptionsFeature } from '../features/subscriptions';
 import { ChatFeature } from '../features/chat';
 import { MamFeature } from '../features/mam';
+import { DiscoFeature } from '../features/disco';
+import { MdsFeature } from '../features/mds';
+import { MarkersFeature } from '../features/markers';
+import { KeepaliveFeature, type KeepalivePolicy } from '../features/keepalive';
+import { CsiFeature } from '../features/csi';
+import { VersionFeature } from '../features/version';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff';
 import { classifyFailure, type Failure } from './failures';
 
@@ -30,6 +36,8 @@ export type AccountDeps = {
   openSession: (options: SessionOptions) => Session;
   trustedCAs?: string[];
   backoff?: BackoffPolicy;
+  /** Ping timing; tests shorten it. */
+  keepalive?: KeepalivePolicy;
 };
 
 export class Account {
@@ -46,10 +54,17 @@ export class Account {
   readonly subscriptions: SubscriptionsFeature;
   readonly chat: ChatFeature;
   readonly mam: MamFeature;
+  readonly markers: MarkersFeature;
+  readonly csi: CsiFeature;
+  /** What our server and account offer, learnt on connect, and our contacts' capabilities. */
+  private readonly disco: DiscoFeature;
   /**
    * In order: roster before presence (RFC 6121 §2.2); carbons on; subscription answers before
-   * availability; then, once online, the outbox, initial presence, and the archive catch-up
-   * (which orders itself around what arrives live meanwhile: see features/ordering.ts).
+   * availability; disco before presence (it
+   * notes the caps in presence that the presence feature then takes); then, once online, the
+   * outbox, what our server offers, initial presence, the archive catch-up (which orders itself
+   * around what arrives live meanwhile: see features/ordering.ts), and after it the read
+   * positions of my other devices, which point at the messages it brings.
    */
   private readonly features: Feature[];
 
@@ -71,8 +86,25 @@ export class Account {
     this.roster = new RosterFeature(ctx, this.presence);
     this.subscriptions = new SubscriptionsFeature(ctx, this.roster);
     this.mam = new MamFeature(ctx);
-    this.chat = new ChatFeature(ctx);
-    this.features = [this.roster, this.chat, this.subscriptions, this.presence, this.mam];
+    this.disco = new DiscoFeature(ctx, () => this.features.flatMap((feature) => feature.discoFeatures ?? []));
+    const mds = new MdsFeature(ctx, this.disco);
+    this.markers = new MarkersFeature(ctx, mds, this.disco);
+    this.chat = new ChatFeature(ctx, this.markers);
+    this.csi = new CsiFeature(ctx);
+    this.presence.extensions.push(() => this.disco.caps());
+    this.features = [
+      this.roster,
+      this.chat,
+      this.subscriptions,
+      this.disco,
+      this.presence,
+      this.csi,
+      new KeepaliveFeature(ctx, deps.keepalive),
+      this.mam,
+      mds,
+      this.markers,
+      new VersionFeature(ctx),
+    ];
     if (!record.enabled) this.connection = { state: 'disabled', attempt: 0 };
   }
 

@@ -36,9 +36,17 @@ export type MessageRecord = {
   body: string;
   ts: number;
   state: MessageState;
+  /** The sender asked to hear when we display it (XEP-0333). */
+  markable?: boolean;
 };
 
 export type StoreResult = { message: MessageView; conversation: ConversationView; created: boolean };
+
+/** A contact client's verified features (XEP-0115), keyed by caps node#ver. */
+export type CapsRecord = { identities: unknown[]; features: string[] };
+
+/** An incoming message as a read marker needs it. */
+export type IncomingRef = { messageId: string | null; stanzaId: string | null; markable: boolean };
 
 /** Where a MAM catch-up of one archive stands; committed together with the page it describes. */
 export type MamState = { lastStanzaId: string | null; lastTs: number | null; complete: boolean };
@@ -282,8 +290,8 @@ export class Archive {
       }
       const inserted = this.db
         .prepare(
-          `INSERT INTO messages (conversation_id, direction, sender, message_id, origin_id, stanza_id, stanza_id_by, body, ts, received_at, state)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO messages (conversation_id, direction, sender, message_id, origin_id, stanza_id, stanza_id_by, body, ts, received_at, state, markable)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           conversation.id,
@@ -297,6 +305,7 @@ export class Archive {
           record.ts,
           this.now(),
           record.state,
+          record.markable ? 1 : 0,
         );
       const id = Number(inserted.lastInsertRowid);
       // Only a newer message becomes the preview; history fetched later must not.
@@ -392,6 +401,8 @@ export class Archive {
       )
       .get(accountId, peer, messageId);
     if (!row) return undefined;
+    // A late server ack must not hide an error that came first; a receipt or marker still may.
+    if (state === 'sent' && row.state === 'failed') return undefined;
     const forward = state === 'failed' ? row.state === 'pending' || row.state === 'sent' : order.indexOf(state) > order.indexOf(row.state);
     if (!forward) return undefined;
     this.db.prepare('UPDATE messages SET state = ?, error = ? WHERE id = ?').run(state, error ?? null, row.id);
@@ -474,5 +485,97 @@ export class Archive {
   /** True when there was such a request. */
   removeSubscriptionRequest(accountId: string, jid: string): boolean {
     return this.db.prepare('DELETE FROM subscription_requests WHERE account_id = ? AND jid = ?').run(accountId, jid).changes > 0;
+  }
+
+  // ── read state (XEP-0333 markers, XEP-0490 synchronization) ─────────────
+  /** The newest `limit` incoming messages of a conversation, newest first: what a read covers. */
+  recentIncoming(conversationId: number, limit: number): IncomingRef[] {
+    return this.db
+      .prepare<[number, number], { message_id: string | null; stanza_id: string | null; markable: number }>(
+        `SELECT message_id, stanza_id, markable FROM messages WHERE conversation_id = ? AND direction = 'in'
+         ORDER BY ts DESC, id DESC LIMIT ?`,
+      )
+      .all(conversationId, limit)
+      .map((row) => ({ messageId: row.message_id, stanzaId: row.stanza_id, markable: row.markable === 1 }));
+  }
+
+  /**
+   * The peer displayed our messages up to `messageId` (our id): it and the ones before it
+   * that were sent or delivered become read. Never backwards: stops at one already read.
+   */
+  readOutgoingUpTo(accountId: string, peer: string, messageId: string): MessageView[] {
+    return this.transaction(() => {
+      const target = this.db
+        .prepare<[string, string, string], { id: number; ts: number; conversation_id: number }>(
+          `SELECT m.id, m.ts, m.conversation_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+           WHERE c.account_id = ? AND c.peer = ? AND m.direction = 'out' AND m.message_id = ?`,
+        )
+        .get(accountId, peer, messageId);
+      if (!target) return [];
+      const older = this.db
+        .prepare<[number, number, number], { id: number; state: MessageState }>(
+          `SELECT id, state FROM messages WHERE conversation_id = ? AND direction = 'out' AND (ts, id) <= (?, ?)
+           ORDER BY ts DESC, id DESC`,
+        )
+        .iterate(target.conversation_id, target.ts, target.id);
+      const ids: number[] = [];
+      for (const row of older) {
+        if (row.state === 'read') break;
+        // The marked message itself was evidently received, even if our server's ack is still out.
+        if (row.state === 'sent' || row.state === 'delivered' || (row.id === target.id && row.state === 'pending')) ids.push(row.id);
+      }
+      const update = this.db.prepare("UPDATE messages SET state = 'read', error = NULL WHERE id = ?");
+      for (const id of ids) update.run(id);
+      return ids.reverse().map((id) => this.getMessage(id));
+    });
+  }
+
+  /**
+   * One of my devices displayed the chat with `peer` up to a message (by the peer's message id
+   * or our archive's stanza-id): only what came after it stays unread. Never raises the count,
+   * never creates a conversation; undefined when nothing changed.
+   */
+  readIncomingUpTo(accountId: string, peer: string, ref: { messageId: string } | { stanzaId: string }): ConversationView | undefined {
+    return this.transaction(() => {
+      const conversation = this.db
+        .prepare<[string, string], { id: number; unread: number }>('SELECT id, unread FROM conversations WHERE account_id = ? AND peer = ?')
+        .get(accountId, peer);
+      if (!conversation || conversation.unread === 0) return undefined;
+      const target =
+        'messageId' in ref
+          ? this.db
+              .prepare<[number, string, string], { id: number; ts: number }>(
+                `SELECT id, ts FROM messages WHERE conversation_id = ? AND direction = 'in' AND sender = ? AND message_id = ?`,
+              )
+              .get(conversation.id, peer, ref.messageId)
+          : this.db
+              .prepare<[number, string, string], { id: number; ts: number }>(
+                'SELECT m.id, m.ts FROM messages m WHERE m.conversation_id = ? AND m.stanza_id_by = ? AND m.stanza_id = ?',
+              )
+              .get(conversation.id, this.getAccount(accountId).jid, ref.stanzaId);
+      if (!target) return undefined;
+      const { after } = this.db
+        .prepare<[number, number, number], { after: number }>(
+          `SELECT count(*) AS after FROM messages WHERE conversation_id = ? AND direction = 'in' AND (ts, id) > (?, ?)`,
+        )
+        .get(conversation.id, target.ts, target.id)!;
+      if (after >= conversation.unread) return undefined;
+      this.db.prepare('UPDATE conversations SET unread = ? WHERE id = ?').run(after, conversation.id);
+      return this.getConversation(conversation.id);
+    });
+  }
+
+  // ── caps cache (XEP-0115) ───────────────────────────────────────────────
+  getCaps(nodeVer: string): CapsRecord | null {
+    const row = this.db
+      .prepare<[string], { identities_json: string; features_json: string }>('SELECT identities_json, features_json FROM caps_cache WHERE node_ver = ?')
+      .get(nodeVer);
+    return row ? { identities: JSON.parse(row.identities_json) as unknown[], features: JSON.parse(row.features_json) as string[] } : null;
+  }
+
+  putCaps(nodeVer: string, caps: CapsRecord): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO caps_cache (node_ver, identities_json, features_json, fetched_at) VALUES (?, ?, ?, ?)')
+      .run(nodeVer, JSON.stringify(caps.identities), JSON.stringify(caps.features), this.now());
   }
 }

@@ -107,4 +107,17 @@ export const migrations: readonly string[] = [
     removed_at  INTEGER NOT NULL
   ) STRICT, WITHOUT ROWID;
   `,
+  // 5: XEP-0115: what one client version supports, shared by every contact that runs it
+  `
+  CREATE TABLE caps_cache (
+    node_ver         TEXT PRIMARY KEY,
+    identities_json  TEXT NOT NULL,
+    features_json    TEXT NOT NULL,
+    fetched_at       INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
+  // 6: whether an incoming message asked for displayed markers (XEP-0333)
+  `
+  ALTER TABLE messages ADD COLUMN markable INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -10,10 +10,12 @@ import { parseJid } from '../xmpp/jid';
 import { isMamResult } from '../xmpp/mam';
 import type { Feature, FeatureContext } from './feature';
 import { placeLive } from './ordering';
+import type { MarkersFeature } from './markers';
 
 type ChatParsed = Extract<ReturnType<typeof parseMessage>, { kind: 'chat' }>;
 
 export class ChatFeature implements Feature {
+  readonly discoFeatures = [NS_RECEIPTS];
   /** Receipts a dropped stream never got acknowledged: owed again on the next one. */
   private owedReceipts: Element[] = [];
   /**
@@ -23,7 +25,10 @@ export class ChatFeature implements Feature {
    */
   private held: ChatParsed[] | undefined;
 
-  constructor(private readonly ctx: FeatureContext) {}
+  constructor(
+    private readonly ctx: FeatureContext,
+    private readonly markers: MarkersFeature,
+  ) {}
 
   wire(session: Session): void {
     session.entity.on('disconnect', () => {
@@ -62,6 +67,9 @@ export class ChatFeature implements Feature {
       case 'receipt':
         this.advance(parsed.peer, parsed.messageId, 'delivered');
         break;
+      case 'displayed':
+        this.markers.receive(parsed);
+        break;
       case 'error':
         this.advance(parsed.peer, parsed.messageId, 'failed', parsed.text);
         break;
@@ -69,7 +77,8 @@ export class ChatFeature implements Feature {
         this.ctx.log('warn', `${this.ctx.bare}: rejected message: ${parsed.reason}`);
         break;
       case 'ignored':
-        break;
+        // Not a chat message (a PEP notification, say): a later feature may want it.
+        return false;
     }
     return true;
   }

@@ -36,6 +36,8 @@ export type FeatureContext = {
 };
 
 export interface Feature {
+  /** What this feature lets us do, advertised in our disco#info and caps (XEP-0030, XEP-0115). */
+  readonly discoFeatures?: readonly string[];
   /** Registers IQ handlers and listeners on a new session, before it opens. */
   wire?(session: Session): void;
   /** Takes an incoming stanza of the live session; true when it was this feature's. */

@@ -10,6 +10,7 @@ import { receiptFor } from '../xmpp/chat';
 import { NS_MAM, isMamResult, mamQuery, parseFin, parseMamResult, type MamFin, type MamPageRequest } from '../xmpp/mam';
 import type { Feature, FeatureContext, Log } from './feature';
 import { ArchiveOrder } from './ordering';
+import { applyDisplayed } from './markers';
 
 const PAGE_SIZE = 250;
 /** On a first connect we show recent history, not the whole archive. */
@@ -21,6 +22,8 @@ export type CatchUpOutcome = {
   updated: MessageView[];
   /** Receipts owed for messages that reached us only now, through the archive. */
   receipts: Array<{ to: string; messageId: string }>;
+  /** Conversations whose unread count a read on another device lowered. */
+  readElsewhere: Set<number>;
   /** Set when the server no longer holds messages after our last known one. */
   gapSince?: number;
 };
@@ -104,6 +107,11 @@ function applyPage(
           ? archive.advanceOutgoing(accountId, parsed.peer, parsed.messageId, 'delivered')
           : archive.advanceOutgoing(accountId, parsed.peer, parsed.messageId, 'failed', parsed.text);
         if (updated) outcome.updated.push(updated);
+      } else if (parsed.kind === 'displayed') {
+        // In archive order, so the marker finds the messages it names already stored.
+        const { read, conversation } = applyDisplayed(archive, accountId, parsed);
+        outcome.updated.push(...read);
+        if (conversation) outcome.readElsewhere.add(conversation.id);
       }
     }
     archive.setMamState(accountId, ownBareJid, { lastStanzaId: fin.last ?? previous, lastTs, complete: fin.complete });
@@ -111,7 +119,7 @@ function applyPage(
 }
 
 export async function catchUp(deps: CatchUpDeps, session: Session): Promise<CatchUpOutcome> {
-  const outcome: CatchUpOutcome = { stored: [], updated: [], receipts: [] };
+  const outcome: CatchUpOutcome = { stored: [], updated: [], receipts: [], readElsewhere: new Set() };
   const state = deps.archive.getMamState(deps.accountId, deps.ownBareJid);
   if (!state) {
     const page = await deps.collector.page(session, { max: FIRST_CONNECT_PAGE, before: true });
@@ -161,7 +169,7 @@ export class MamFeature implements Feature {
 
   /** Tells the window what a catch-up stored, after it is committed. */
   private announce(outcome: CatchUpOutcome): void {
-    const conversations = new Set<number>();
+    const conversations = new Set(outcome.readElsewhere);
     for (const { message, conversation, created } of outcome.stored) {
       if (!created) continue;
       this.ctx.emit('message.added', message);

@@ -13,6 +13,12 @@ export class PresenceFeature implements Feature {
   private announcedOn: Session | undefined;
   /** Called when a contact's shown presence may have changed. */
   onChange: () => void = () => {};
+  /** What every presence we broadcast carries besides our state, e.g. the caps hash (XEP-0115). */
+  readonly extensions: Array<() => Element> = [];
+
+  private extensionElements(): Element[] {
+    return this.extensions.map((extension) => extension());
+  }
 
   constructor(private readonly ctx: FeatureContext) {
     this.own = ctx.archive.getOwnPresence(ctx.accountId) ?? { show: 'available' };
@@ -32,7 +38,7 @@ export class PresenceFeature implements Feature {
     this.own = { ...presence };
     // A send that fails is not lost: the next connect sends what is stored as initial presence.
     await this.announcedOn?.entity
-      .send(ownPresence(this.own))
+      .send(ownPresence(this.own, this.extensionElements()))
       .catch((error: Error) => this.ctx.log('warn', `${this.ctx.bare}: presence not sent now: ${error.message}`));
   }
 
@@ -42,7 +48,7 @@ export class PresenceFeature implements Feature {
    */
   async ready(session: Session): Promise<void> {
     this.announcedOn = session;
-    await session.entity.send(ownPresence(this.own));
+    await session.entity.send(ownPresence(this.own, this.extensionElements()));
   }
 
   stanza(stanza: Element): boolean {

@@ -1,9 +1,10 @@
 // One-to-one messages: parse what arrives (live or as a carbon, XEP-0280), with origin
-// checks, stanza/origin ids (XEP-0359), delayed delivery (XEP-0203) and receipts
-// (XEP-0184); build what we send.
+// checks, stanza/origin ids (XEP-0359), delayed delivery (XEP-0203), receipts (XEP-0184)
+// and displayed markers (XEP-0333); build what we send.
 import xml, { type Element } from '@xmpp/xml';
 import type { MessageRecord } from '../archive/archive';
 import { parseJid } from './jid';
+import { NS_MARKERS, parseDisplayed } from './markers';
 
 export const NS_CARBONS = 'urn:xmpp:carbons:2';
 const NS_FORWARD = 'urn:xmpp:forward:0';
@@ -16,6 +17,8 @@ export type ChatContext = { ownBareJid: string; now: number };
 export type ParsedMessage =
   | { kind: 'chat'; record: MessageRecord; replyTo: string; receiptRequested: boolean }
   | { kind: 'receipt'; peer: string; messageId: string }
+  /** `in`: the peer displayed our messages up to `messageId`; `out`: one of my devices displayed theirs. */
+  | { kind: 'displayed'; peer: string; messageId: string; direction: 'in' | 'out' }
   | { kind: 'error'; peer: string; messageId: string; text: string }
   | { kind: 'ignored'; reason: string }
   | { kind: 'rejected'; reason: string };
@@ -27,10 +30,28 @@ function parseStamp(stanza: Element): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+// What a bounced message's condition (RFC 6120 §8.3.3) means to the person who sent it.
+const ERROR_REASONS: Record<string, string> = {
+  'service-unavailable': 'this address does not exist or does not accept messages',
+  'item-not-found': 'this address does not exist',
+  'recipient-unavailable': 'the recipient is not available',
+  'remote-server-not-found': 'their server could not be found',
+  'remote-server-timeout': 'their server did not answer',
+  forbidden: 'you are not allowed to message this address',
+  'not-allowed': 'you are not allowed to message this address',
+  'not-authorized': 'you are not allowed to message this address',
+  'policy-violation': 'the server refused the message',
+  'not-acceptable': 'the server refused the message',
+  'resource-constraint': 'the server is overloaded',
+  'jid-malformed': 'this is not a valid address',
+};
+
 function errorText(error: Element | undefined): string {
-  const text = error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas');
-  const condition = error?.getChildElements().find((c) => c.getNS() === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text');
-  return text || condition?.name.replaceAll('-', ' ') || 'the message could not be delivered';
+  const text = error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas')?.trim();
+  const condition = error?.getChildElements().find((c) => c.getNS() === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name;
+  const reason = (condition && ERROR_REASONS[condition]) || condition?.replaceAll('-', ' ') || 'the message could not be delivered';
+  // The server's own words, when it gave any, say more than the condition.
+  return text ? `${reason} (${text.slice(0, 200)})` : reason;
 }
 
 /**
@@ -73,6 +94,10 @@ function parseDirect(stanza: Element, ctx: ChatContext, direction: 'in' | 'out',
   }
   const receipt = stanza.getChild('received', NS_RECEIPTS);
   if (receipt?.attrs.id && direction === 'in') return { kind: 'receipt', peer, messageId: receipt.attrs.id };
+  // A marker travels alone (XEP-0333 §5); should one ride along with a body, the body wins.
+  // Group chat markers are the room's business, not handled here.
+  const displayed = parseDisplayed(stanza);
+  if (displayed && type !== 'groupchat' && !stanza.getChild('body')) return { kind: 'displayed', peer, messageId: displayed, direction };
   if (type !== 'chat' && type !== 'normal') return { kind: 'ignored', reason: `message type ${type}` };
 
   const body = stanza.getChildText('body');
@@ -93,6 +118,7 @@ function parseDirect(stanza: Element, ctx: ChatContext, direction: 'in' | 'out',
       body,
       ts: parseStamp(stanza) ?? outerStamp ?? ctx.now,
       state: direction === 'out' ? 'sent' : 'received',
+      ...(direction === 'in' && id && stanza.getChild('markable', NS_MARKERS) ? { markable: true } : {}),
     },
     replyTo: from.full,
     receiptRequested: direction === 'in' && Boolean(stanza.getChild('request', NS_RECEIPTS)) && Boolean(id),
@@ -107,6 +133,7 @@ export function chatMessage(to: string, id: string, body: string): Element {
     xml('body', {}, body),
     xml('origin-id', { xmlns: NS_SID, id }),
     xml('request', { xmlns: NS_RECEIPTS }),
+    xml('markable', { xmlns: NS_MARKERS }),
   );
 }
 

@@ -82,11 +82,12 @@ export class PresenceBook {
   }
 }
 
-/** Our broadcast presence: no `<show/>` means available. */
-export const ownPresence = (presence: OwnPresence) =>
+/** Our broadcast presence: no `<show/>` means available; `children` carry extensions such as caps. */
+export const ownPresence = (presence: OwnPresence, children: Element[] = []) =>
   xml(
     'presence',
     {},
     ...(presence.show === 'available' ? [] : [xml('show', {}, presence.show)]),
     ...(presence.status ? [xml('status', {}, presence.status)] : []),
+    ...children,
   );

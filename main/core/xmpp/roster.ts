@@ -86,3 +86,9 @@ export const rosterSetQuery = (item: { jid: string; name?: string; groups: strin
 
 /** Removes an item; the server also cancels the subscriptions both ways. */
 export const rosterRemoveQuery = (jid: string) => xml('query', { xmlns: NS_ROSTER }, xml('item', { jid, subscription: 'remove' }));
+
+/** True when `jid` may see our presence anyway: what they may learn about us beyond it is no news. */
+export function seesOurPresence(roster: readonly RosterItem[], jid: string): boolean {
+  const subscription = roster.find((item) => item.jid === jid)?.subscription;
+  return subscription === 'from' || subscription === 'both';
+}

@@ -280,6 +280,12 @@ export class AppStore {
       .finally(() => this.#markingRead.delete(c.id));
   }
 
+  /** Tells main whether the user can see us, so servers may hold back what is not urgent. */
+  setActive(active: boolean): void {
+    // Best effort: a lost update only costs a little battery or a later presence update.
+    this.api.invoke('app.setActive', { active }).catch(() => {});
+  }
+
   /** The account a new chat starts from by default: the open chat's, else the first online. */
   defaultAccountId(): string | undefined {
     return (

@@ -15,6 +15,7 @@ export const bareJidSchema = z
 
 export const accountIdSchema = z.string().regex(/^[0-9a-f-]{36}$/, 'not an account id');
 export const conversationIdSchema = z.number().int().positive();
+export const messageIdSchema = z.number().int().positive();
 
 export const connectionStateSchema = z.enum([
   'disabled',
@@ -119,7 +120,18 @@ export type MessageView = {
   ts: number;
   state: MessageState;
   error?: string;
+  /** When the sender last corrected it (XEP-0308); `body` is the corrected text. */
+  editedAt?: number;
+  /** When the sender retracted it (XEP-0424); `body` is then empty. */
+  retractedAt?: number;
+  /** Current reactions (XEP-0444): each emoji with the bare JIDs who chose it. */
+  reactions?: Array<{ emoji: string; from: string[] }>;
+  /** The message this one answers (XEP-0461); `id` once that message is in the archive. */
+  replyTo?: { ref: string; to?: string; id?: number };
+  attachments?: AttachmentView[];
 };
+
+export type AttachmentView = { url: string; name?: string; mime?: string; size?: number; width?: number; height?: number };
 
 export type ConversationView = {
   id: number;
@@ -137,6 +149,19 @@ export const pageCursorSchema = z.object({
 export type PageCursor = z.infer<typeof pageCursorSchema>;
 
 export type MessagePage = { messages: MessageView[]; hasMoreBefore: boolean };
+export type MessagePageAfter = { messages: MessageView[]; hasMoreAfter: boolean };
+export type MessagesAround = { conversationId: number; messages: MessageView[]; hasMoreBefore: boolean; hasMoreAfter: boolean };
+
+/** A search result: the message, its conversation's peer, and a snippet with the matched words marked. */
+export type SearchHit = { message: MessageView; peer: string; snippet: Array<{ text: string; hit: boolean }> };
+/** `nextBefore`: pass as `before` for the next, older page of results (newest-first order only). */
+export type SearchResult = { hits: SearchHit[]; nextBefore?: number };
+
+/**
+ * `recovered`: the history file was found damaged at start and moved aside; a fresh one replaced it.
+ * `damaged`: the background check found damage in the file in use; it is moved aside at the next start.
+ */
+export type ArchiveStatus = { recovered: null | { movedTo: string; reason: string }; damaged: null | { reason: string } };
 
 const empty = z.object({}).strict();
 
@@ -224,6 +249,29 @@ export const commandSchemas = {
     .strict(),
   /** The user is (or is no longer) looking at Heron: lets servers hold back what is not urgent. */
   'app.setActive': z.object({ active: z.boolean() }).strict(),
+  'messages.pageAfter': z
+    .object({ conversationId: conversationIdSchema, after: pageCursorSchema, limit: z.number().int().min(1).max(200) })
+    .strict(),
+  'messages.around': z.object({ messageId: messageIdSchema, limit: z.number().int().min(1).max(200) }).strict(),
+  'messages.search': z
+    .object({
+      /** Whatever the user typed: any text is a valid query. */
+      query: z.string().max(1000),
+      accountId: accountIdSchema.optional(),
+      conversationId: conversationIdSchema.optional(),
+      sender: z.string().trim().toLowerCase().min(1).max(MAX_JID).optional(),
+      /** Inclusive lower and exclusive upper bound, ms since epoch. */
+      from: z.number().int().nonnegative().optional(),
+      to: z.number().int().nonnegative().optional(),
+      order: z.enum(['newest', 'relevance']).optional(),
+      before: messageIdSchema.optional(),
+      limit: z.number().int().min(1).max(100),
+    })
+    .strict(),
+  'conversations.delete': z.object({ conversationId: conversationIdSchema }).strict(),
+  /** Writes a JSON Lines export (format in the README) into the data folder's exports/ and returns its path. */
+  'archive.export': z.object({ conversationId: conversationIdSchema.optional() }).strict(),
+  'archive.status': empty,
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -252,6 +300,12 @@ export type CommandResults = {
   'requests.list': SubscriptionRequestView[];
   'requests.answer': { accountId: string; jid: string };
   'app.setActive': { active: boolean };
+  'messages.pageAfter': MessagePageAfter;
+  'messages.around': MessagesAround;
+  'messages.search': SearchResult;
+  'conversations.delete': { conversationId: number };
+  'archive.export': { file: string; messages: number };
+  'archive.status': ArchiveStatus;
 };
 
 /** Every event main pushes to the renderer. */
@@ -263,6 +317,8 @@ export type EventPayloads = {
   'message.updated': MessageView;
   'conversation.changed': ConversationView;
   'requests.changed': { accountId: string; requests: SubscriptionRequestView[] };
+  'conversation.removed': { conversationId: number };
+  'archive.damaged': { reason: string };
 };
 export type EventName = keyof EventPayloads;
 

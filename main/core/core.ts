@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { promises as dns } from 'node:dns';
-import type { EventName, EventPayloads } from '../../preload/contract';
-import { openDatabase } from './archive/database';
+import type { ArchiveStatus, EventName, EventPayloads } from '../../preload/contract';
 import { Archive } from './archive/archive';
+import { openArchive, watchHealth } from './archive/recovery';
+import { exportArchive } from './archive/export';
 import type { Vault } from './vault';
 import { CommandFailure, createCommandDispatcher, type CommandHandlers } from './api';
 import { Account } from './accounts/account';
@@ -48,7 +49,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   fs.mkdirSync(options.dataDir, { recursive: true });
   const log: Log = options.log ?? (() => {});
   const clock = options.clock ?? systemClock;
-  const archive = new Archive(openDatabase(path.join(options.dataDir, ARCHIVE_FILE)), clock.now);
+  const archiveFile = path.join(options.dataDir, ARCHIVE_FILE);
+  const opened = openArchive(archiveFile);
+  if (opened.recovered) log('error', `archive damaged, moved to ${opened.recovered.movedTo}: ${opened.recovered.reason}`);
+  const archiveStatus: ArchiveStatus = { recovered: opened.recovered, damaged: null };
+  const archive = new Archive(opened.db, clock.now);
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   const emit: Emit = <E extends EventName>(event: E, payload: EventPayloads[E]) => {
     for (const listener of listeners) {
@@ -135,6 +140,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       else archive.detachAccount(accountId);
       accounts.delete(accountId);
       emit('account.removed', { accountId });
+      if (deleteHistory) void archive.purgeDeleted();
       return { accountId };
     },
     'accounts.reconnect': async ({ accountId }) => {
@@ -200,6 +206,26 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       setActive(active);
       return { active };
     },
+    'messages.pageAfter': ({ conversationId, after, limit }) => {
+      archive.getConversation(conversationId);
+      return archive.pageAfter(conversationId, after, limit);
+    },
+    'messages.around': ({ messageId, limit }) => archive.pageAround(messageId, limit),
+    'messages.search': (query) => archive.search(query),
+    'conversations.delete': ({ conversationId }) => {
+      archive.deleteConversation(conversationId);
+      emit('conversation.removed', { conversationId });
+      void archive.purgeDeleted();
+      return { conversationId };
+    },
+    'archive.export': async ({ conversationId }) => {
+      const conversations = conversationId === undefined ? archive.listConversations() : [archive.getConversation(conversationId)];
+      const stamp = new Date(clock.now()).toISOString().replace(/[:.]/g, '-');
+      const file = path.join(options.dataDir, 'exports', `heron-${conversationId === undefined ? 'all' : `conversation-${conversationId}`}-${stamp}.jsonl`);
+      const messages = await exportArchive(archive, file, { accounts: archive.listAccounts(), conversations }, clock.now());
+      return { file, messages };
+    },
+    'archive.status': () => archiveStatus,
   };
   function setActive(active: boolean): void {
     for (const a of accounts.values()) a.csi.setActive(active);
@@ -207,6 +233,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const handle = createCommandDispatcher(handlers, (message) => log('error', message));
 
   for (const a of accounts.values()) a.start();
+  void archive.purgeDeleted(); // finishes deletions a previous run was interrupted in
+  void watchHealth(
+    archiveFile,
+    (reason) => {
+      archiveStatus.damaged = { reason };
+      log('error', reason);
+      emit('archive.damaged', { reason });
+    },
+    (message) => log('warn', message),
+  );
 
   return {
     handle,

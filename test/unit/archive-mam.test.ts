@@ -1,43 +1,14 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Archive, type MessageRecord } from '../../main/core/archive/archive';
-import { openDatabase } from '../../main/core/archive/database';
-
-const ACCOUNT = '00000000-0000-4000-8000-000000000001';
-const OWN = 'me@example.org';
-
-function incoming(n: number, over: Partial<MessageRecord> = {}): MessageRecord {
-  return {
-    peer: 'peer@example.org',
-    direction: 'in',
-    sender: 'peer@example.org',
-    messageId: `m${n}`,
-    stanzaId: { id: `s${n}`, by: OWN },
-    body: `message ${n}`,
-    ts: 1_700_000_000_000 + n * 1000,
-    state: 'received',
-    ...over,
-  };
-}
+import { ACCOUNT, ME, fromPeer, makeArchive, type ArchiveFixture } from './archive-support';
 
 describe('archive: batch store and MAM sync state', () => {
-  let dir: string;
-  let archive: Archive;
-
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heron-archive-'));
-    archive = new Archive(openDatabase(path.join(dir, 'a.sqlite')));
-    archive.insertAccount({ id: ACCOUNT, jid: OWN, host: null, port: null, resource: 'r', enabled: true });
-  });
-  afterEach(() => {
-    archive.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  let fx: ArchiveFixture;
+  beforeEach(() => (fx = makeArchive()));
+  afterEach(() => fx.close());
 
   it('stores a page once, however often it is replayed', () => {
-    const page = [1, 2, 3].map((n) => incoming(n));
+    const { archive } = fx;
+    const page = [1, 2, 3].map((n) => fromPeer(n));
     expect(archive.storeMessages(ACCOUNT, page).map((r) => r.created)).toEqual([true, true, true]);
     expect(archive.storeMessages(ACCOUNT, page).map((r) => r.created)).toEqual([false, false, false]);
     const conversation = archive.listConversations()[0]!;
@@ -46,22 +17,24 @@ describe('archive: batch store and MAM sync state', () => {
   });
 
   it('remembers where each archive was synced to', () => {
-    expect(archive.getMamState(ACCOUNT, OWN)).toBeNull();
-    archive.setMamState(ACCOUNT, OWN, { lastStanzaId: 's3', lastTs: 3, complete: false });
-    archive.setMamState(ACCOUNT, OWN, { lastStanzaId: 's9', lastTs: 9, complete: true });
-    expect(archive.getMamState(ACCOUNT, OWN)).toEqual({ lastStanzaId: 's9', lastTs: 9, complete: true });
+    const { archive } = fx;
+    expect(archive.getMamState(ACCOUNT, ME)).toBeNull();
+    archive.setMamState(ACCOUNT, ME, { lastStanzaId: 's3', lastTs: 3, complete: false });
+    archive.setMamState(ACCOUNT, ME, { lastStanzaId: 's9', lastTs: 9, complete: true });
+    expect(archive.getMamState(ACCOUNT, ME)).toEqual({ lastStanzaId: 's9', lastTs: 9, complete: true });
     expect(archive.getMamState(ACCOUNT, 'room@muc.example.org')).toBeNull();
   });
 
   it('commits a page and its cursor together, or neither', () => {
+    const { archive } = fx;
     expect(() =>
       archive.transaction(() => {
-        archive.storeMessages(ACCOUNT, [incoming(1), incoming(2)]);
-        archive.setMamState(ACCOUNT, OWN, { lastStanzaId: 's2', lastTs: 2, complete: false });
+        archive.storeMessages(ACCOUNT, [fromPeer(1), fromPeer(2)]);
+        archive.setMamState(ACCOUNT, ME, { lastStanzaId: 'arch-2', lastTs: 2, complete: false });
         throw new Error('connection lost mid-page');
       }),
     ).toThrow('connection lost mid-page');
-    expect(archive.getMamState(ACCOUNT, OWN)).toBeNull();
+    expect(archive.getMamState(ACCOUNT, ME)).toBeNull();
     expect(archive.listConversations()).toEqual([]);
   });
 });

@@ -82,16 +82,17 @@ describe('archive read state', () => {
   });
 
   it("my other device's marker leaves unread only what came after it", () => {
-    archive.storeMessages(ACCOUNT, [incoming(1), incoming(2), outgoing(3), incoming(4), incoming(5)]);
+    // Our own message counts as having read what came before it: unread starts after it.
+    archive.storeMessages(ACCOUNT, [outgoing(3), incoming(4), incoming(5), incoming(6), incoming(7)]);
     const id = archive.openConversation(ACCOUNT, PEER).id;
     expect(archive.getConversation(id).unread).toBe(4);
-    expect(applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'in-2', direction: 'out' }).conversation?.unread).toBe(2);
+    expect(applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'in-5', direction: 'out' }).conversation?.unread).toBe(2);
     // Never backwards, and unknown or foreign ids are ignored.
-    expect(applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'in-1', direction: 'out' }).conversation).toBeUndefined();
+    expect(applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'in-4', direction: 'out' }).conversation).toBeUndefined();
     expect(applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'out-3', direction: 'out' }).conversation).toBeUndefined();
     expect(applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'nope', direction: 'out' }).conversation).toBeUndefined();
     // By our archive's stanza-id (XEP-0490): up to the newest.
-    expect(archive.readIncomingUpTo(ACCOUNT, PEER, { stanzaId: 's-5' })?.unread).toBe(0);
+    expect(archive.readIncomingUpTo(ACCOUNT, PEER, { stanzaId: 's-7' })?.unread).toBe(0);
     expect(archive.getConversation(id).unread).toBe(0);
   });
 

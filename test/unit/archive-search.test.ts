@@ -186,5 +186,11 @@ describe('archive search', () => {
       [{ text: 'unclosed', prefix: false, negated: false }],
     ]);
     expect(parseSearch('- -- *** "" ( )')).toEqual([]);
+    // A one-letter prefix would match a good part of the vocabulary: it is searched as a word.
+    expect(parseSearch('t* "see y"* lu*').flat().map((t) => [t.text, t.prefix])).toEqual([
+      ['t', false],
+      ['see y', false],
+      ['lu', true],
+    ]);
   });
 });

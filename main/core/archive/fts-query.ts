@@ -9,10 +9,20 @@ const MAX_INPUT = 256;
 const MAX_TERMS = 16;
 
 /**
+ * Whether a starred term is searched as a prefix: its last word needs two characters or more.
+ * A one-character prefix would merge the postings of a good part of the vocabulary (measured:
+ * "t*" 200 ms at a million messages), so "t*" looks for the word "t".
+ */
+function isPrefix(text: string): boolean {
+  const last = text.split(/[^\p{L}\p{N}\p{Co}\p{So}]+/u).filter(Boolean).at(-1) ?? '';
+  return [...last].length >= 2;
+}
+
+/**
  * Reads the search box: words; "quoted phrases" (an unclosed quote runs to the end); a
- * trailing * for a prefix; -word or NOT word to exclude; OR between alternatives (AND is
- * implied). Returns the alternatives, each a list of terms; terms without letters, digits or
- * symbols are dropped, since they could match nothing.
+ * trailing * for a prefix (of two characters or more); -word or NOT word to exclude; OR
+ * between alternatives (AND is implied). Returns the alternatives, each a list of terms;
+ * terms without letters, digits or symbols are dropped, since they could match nothing.
  */
 export function parseSearch(input: string): SearchTerm[][] {
   // XML cannot carry control characters, so no message contains one; drop them from the query too.
@@ -37,9 +47,9 @@ export function parseSearch(input: string): SearchTerm[][] {
       const end = close === -1 ? text.length : close;
       const phrase = text.slice(i + 1, end);
       i = end + 1;
-      const prefix = text[i] === '*';
-      if (prefix) i++;
-      push(phrase, prefix);
+      const starred = text[i] === '*';
+      if (starred) i++;
+      push(phrase, starred && isPrefix(phrase));
     } else if ((ch === '-' || ch === '\u2212') && i + 1 < text.length && !/[\s-]/u.test(text[i + 1]!)) {
       negateNext = true;
       i++;
@@ -53,7 +63,7 @@ export function parseSearch(input: string): SearchTerm[][] {
         negateNext = true;
       } else if (match !== 'AND') {
         const word = match.replace(/\*+$/u, '');
-        push(word, word.length < match.length);
+        push(word, word.length < match.length && isPrefix(word));
       }
     }
   }

@@ -1,5 +1,6 @@
 // `npm run bench -- <suite> [options]`: runs one benchmark suite and prints its figures.
 const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
+  archive: () => import('./archive'),
   sync: () => import('./sync'),
 };
 

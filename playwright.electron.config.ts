@@ -4,6 +4,8 @@ import { defineConfig } from '@playwright/test';
 
 export default defineConfig({
   testDir: 'test/electron',
+  // Its own folder: Playwright empties its output folder, and the browser tests' screenshots must stay.
+  outputDir: 'test-results/electron',
   timeout: 120_000,
   workers: 1,
   reporter: 'list',

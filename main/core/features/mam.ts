@@ -171,7 +171,7 @@ export class MamFeature implements Feature {
   /** Says in each affected conversation which stretch of history the server no longer keeps. */
   private noteGap(outcome: CatchUpOutcome): void {
     // The oldest message the server still had is where the missing stretch ends.
-    const kept = outcome.stored.map(({ message }) => message.ts);
+    const kept = outcome.stored.filter((s) => s.created).map(({ message }) => message.ts);
     const until = kept.length > 0 ? Math.min(...kept) : this.ctx.clock.now();
     for (const notice of this.ctx.archive.addGapNotices(this.ctx.accountId, outcome.gapSince!, until)) this.ctx.emit('message.added', notice);
   }

@@ -129,6 +129,8 @@ export type MessageView = {
   /** The message this one answers (XEP-0461); `id` once that message is in the archive. */
   replyTo?: { ref: string; to?: string; id?: number };
   attachments?: AttachmentView[];
+  /** Not a message: a notice that history from `from` to `to` is missing (the server no longer keeps it). */
+  gap?: { from: number; to: number };
 };
 
 export type AttachmentView = { url: string; name?: string; mime?: string; size?: number; width?: number; height?: number };

@@ -162,11 +162,13 @@ type MessageRow = {
   retracted_at: number | null;
   reply_to_ref: string | null;
   reply_to_sender: string | null;
+  kind: 'chat' | 'gap';
+  gap_until: number | null;
 };
 
 /** Message columns; the queries join `conversations c` for the account and peer. */
 const MESSAGE_COLUMNS = `m.id, m.conversation_id, c.account_id, c.peer, m.direction, m.sender, m.occupant_id, m.body, m.ts, m.state, m.error,
-  m.message_id, m.origin_id, m.stanza_id, m.edited_at, m.retracted_at, m.reply_to_ref, m.reply_to_sender`;
+  m.message_id, m.origin_id, m.stanza_id, m.edited_at, m.retracted_at, m.reply_to_ref, m.reply_to_sender, m.kind, m.gap_until`;
 
 type ConversationRow = {
   id: number;
@@ -596,7 +598,7 @@ export class Archive {
     const marker = Math.max(readUpTo, added.maxOut);
     const unread =
       marker > readUpTo
-        ? this.sql<[number, number], { n: number }>("SELECT count(*) AS n FROM messages WHERE conversation_id = ? AND id > ? AND direction = 'in'").get(
+        ? this.sql<[number, number], { n: number }>("SELECT count(*) AS n FROM messages WHERE conversation_id = ? AND id > ? AND direction = 'in' AND kind = 'chat'").get(
             conversationId,
             marker,
           )!.n
@@ -872,6 +874,7 @@ export class Archive {
           ? { replyTo: this.replyView(row.account_id, row.conversation_id, row.peer, row.reply_to_ref, row.reply_to_sender) }
           : {}),
         ...(attachments.has(row.id) ? { attachments: attachments.get(row.id)! } : {}),
+        ...(row.kind === 'gap' ? { gap: { from: row.ts, to: row.gap_until ?? row.ts } } : {}),
       };
     });
   }
@@ -987,7 +990,7 @@ export class Archive {
     const lo = query.from !== undefined ? timeKey(query.from) : 0;
     const hi = query.to !== undefined ? timeKey(query.to) - 1 : Number.MAX_SAFE_INTEGER;
     // The scope tokens narrow the index walk; these exact checks rule out look-alike tokens.
-    const filters = `c.deleting = 0 AND (@account IS NULL OR c.account_id = @account)
+    const filters = `c.deleting = 0 AND m.kind = 'chat' AND (@account IS NULL OR c.account_id = @account)
       AND (@conversation IS NULL OR m.conversation_id = @conversation) AND (@sender IS NULL OR m.sender = @sender)`;
     const params = {
       match,
@@ -1094,7 +1097,7 @@ export class Archive {
   /** The newest `limit` incoming messages of a conversation, newest first: what a read covers. */
   recentIncoming(conversationId: number, limit: number): IncomingRef[] {
     return this.sql<[number, number], { message_id: string | null; stanza_id: string | null; markable: number }>(
-      `SELECT message_id, stanza_id, markable FROM messages WHERE conversation_id = ? AND direction = 'in' ORDER BY id DESC LIMIT ?`,
+      `SELECT message_id, stanza_id, markable FROM messages WHERE conversation_id = ? AND direction = 'in' AND kind = 'chat' ORDER BY id DESC LIMIT ?`,
     )
       .all(conversationId, limit)
       .map((row) => ({ messageId: row.message_id, stanzaId: row.stanza_id, markable: row.markable === 1 }));
@@ -1145,7 +1148,7 @@ export class Archive {
           : this.findTarget(accountId, conversation.id, peer, ref.stanzaId);
       if (!target || target.direction !== 'in') return undefined;
       const { after } = this.sql<[number, number], { after: number }>(
-        `SELECT count(*) AS after FROM messages WHERE conversation_id = ? AND direction = 'in' AND id > ?`,
+        `SELECT count(*) AS after FROM messages WHERE conversation_id = ? AND direction = 'in' AND kind = 'chat' AND id > ?`,
       ).get(conversation.id, target.id)!;
       if (after >= conversation.unread) return undefined;
       this.sql('UPDATE conversations SET unread = ?, read_up_to = max(read_up_to, ?) WHERE id = ?').run(after, target.id, conversation.id);
@@ -1154,6 +1157,30 @@ export class Archive {
   }
 
   // ── MAM sync state ──────────────────────────────────────────────────────
+  /**
+   * Marks history the server archive no longer holds (from `from` to `to`) in each conversation
+   * of the account with messages from before it, placed right after them. The notice is indexed
+   * with no text, so search never finds it, and it is no part of the preview or unread count.
+   */
+  addGapNotices(accountId: string, from: number, to: number): MessageView[] {
+    return this.transaction(() => {
+      const conversations = this.sql<[string, number], { id: number }>(
+        `SELECT id FROM conversations c WHERE account_id = ? AND deleting = 0
+           AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.id < ?)`,
+      ).all(accountId, timeKey(clampTs(from) + 1));
+      const ts = clampTs(from);
+      return conversations.map(({ id: conversationId }) => {
+        const id = this.freeId(ts);
+        this.sql(
+          `INSERT INTO messages (id, conversation_id, direction, sender, body, ts, received_at, state, kind, gap_until)
+           VALUES (?, ?, 'in', '', '', ?, ?, 'received', 'gap', ?)`,
+        ).run(id, conversationId, ts, this.now(), clampTs(to));
+        this.index({ id, conversation_id: conversationId, sender: '', body: '', origin_id: null, message_id: null, stanza_id: null });
+        return this.getMessage(id);
+      });
+    });
+  }
+
   getMamState(accountId: string, archiveJid: string): MamState | null {
     const row = this.sql<[string, string], { last_stanza_id: string | null; last_ts: number | null; complete: number }>(
       'SELECT last_stanza_id, last_ts, complete FROM mam_sync WHERE account_id = ? AND archive_jid = ?',

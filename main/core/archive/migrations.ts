@@ -309,4 +309,10 @@ export const migrations: readonly Migration[] = [
   );
   INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
   `,
+  // 8: notices in the timeline that are no message: 'gap' marks history the server archive no
+  // longer holds (from ts to gap_until). A notice is never unread, never a preview, never a hit.
+  `
+  ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat' CHECK (kind IN ('chat', 'gap'));
+  ALTER TABLE messages ADD COLUMN gap_until INTEGER;
+  `,
 ];

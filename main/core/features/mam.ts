@@ -164,7 +164,16 @@ export class MamFeature implements Feature {
     const outcome = await catchUp({ archive, accountId, ownBareJid: bare, collector: this.collector, now: clock.now, log }, session);
     log('info', `${bare}: caught up from the server archive: ${outcome.stored.filter((s) => s.created).length} new messages`);
     this.announce(outcome);
+    if (outcome.gapSince !== undefined) this.noteGap(outcome);
     for (const { to, messageId } of outcome.receipts) await session.entity.send(receiptFor(to, messageId));
+  }
+
+  /** Says in each affected conversation which stretch of history the server no longer keeps. */
+  private noteGap(outcome: CatchUpOutcome): void {
+    // The oldest message the server still had is where the missing stretch ends.
+    const kept = outcome.stored.filter((s) => s.created).map(({ message }) => message.ts);
+    const until = kept.length > 0 ? Math.min(...kept) : this.ctx.clock.now();
+    for (const notice of this.ctx.archive.addGapNotices(this.ctx.accountId, outcome.gapSince!, until)) this.ctx.emit('message.added', notice);
   }
 
   /** Tells the window what a catch-up stored, after it is committed. */

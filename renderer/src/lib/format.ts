@@ -26,6 +26,11 @@ export function formatDateTime(ts: number): string {
   return dateTimeFormat.format(ts);
 }
 
+/** "25 Nov 2026, 22:18": a date with the time in the 24-hour form the messages show. */
+export function formatDateAndTime(ts: number): string {
+  return `${shortDateYearFormat.format(ts)}, ${formatTime(ts)}`;
+}
+
 /** A key that is equal for two timestamps on the same local calendar day. */
 export function dayKey(ts: number): string {
   const d = new Date(ts);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Archive } from '../../main/core/archive/archive';
 import { openDatabase } from '../../main/core/archive/database';
+import { messageLine } from '../../main/core/archive/export';
 import { ACCOUNT, OTHER_ACCOUNT, PEER, T0, fromPeer, makeArchive, type ArchiveFixture } from './archive-support';
 
 const minute = (n: number) => T0 + n * 60_000;
@@ -27,6 +28,22 @@ describe('archive: notices of history the server no longer keeps', () => {
     const older = reopened.pageBefore(conversation.id, { ts: minute(9), id: timeline[3]!.id }, 2).messages;
     expect(older.map((m) => (m.gap ? 'gap' : m.body))).toEqual(['message 2', 'gap']);
     reopened.close();
+  });
+
+  it('is exported as a gap line, not as an empty message', () => {
+    const { archive } = fx;
+    archive.storeMessages(ACCOUNT, [fromPeer(1)]);
+    archive.addGapNotices(ACCOUNT, minute(1), minute(5));
+    const conversation = archive.listConversations()[0]!;
+    const lines = archive.exportPage(conversation.id, 0, 10).map(messageLine);
+    expect(lines.map((l) => l.type)).toEqual(['message', 'gap']);
+    expect(lines[1]).toEqual({
+      type: 'gap',
+      conversation: conversation.id,
+      id: expect.any(Number),
+      from: new Date(minute(1)).toISOString(),
+      to: new Date(minute(5)).toISOString(),
+    });
   });
 
   it('is no unread message, no preview and no search hit', () => {

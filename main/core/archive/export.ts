@@ -15,6 +15,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** One message as an export line: times in ISO 8601, absent fields left out. */
 export function messageLine(m: ExportedMessage): Record<string, unknown> {
+  // A notice that the server archive no longer holds part of the history, in its place.
+  if (m.gap) return { type: 'gap', conversation: m.conversationId, id: m.id, from: iso(m.gap.from), to: iso(m.gap.to) };
   return {
     type: 'message',
     conversation: m.conversationId,

@@ -14,6 +14,7 @@ import { testKeychainService } from '../support/cores';
 import { startHostProcess, type HostProcess } from '../support/host-process';
 import { connectApi, type ApiClient } from '../support/api-client';
 import { connectRaw } from '../support/raw-client';
+import { until } from '../support/until';
 
 const COUNT = 10_000;
 
@@ -34,16 +35,6 @@ function query<T>(dataDir: string, sql: string): T[] {
 }
 
 const storedFromBob = (dataDir: string) => query<{ n: number }>(dataDir, "SELECT count(*) AS n FROM messages WHERE direction = 'in'")[0]?.n ?? 0;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('killed in the middle of a 10,000-message catch-up', () => {
   let server: TestServer;

@@ -5,16 +5,7 @@ import xml from '@xmpp/xml';
 import { startProsody, type TestServer } from '../support/prosody';
 import { accountFor, startCore, type TestCore } from '../support/cores';
 import { connectRaw } from '../support/raw-client';
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../support/until';
 
 describe('catching up after being away', () => {
   let server: TestServer;

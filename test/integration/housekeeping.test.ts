@@ -12,6 +12,7 @@ import { accountFor, startCore, type TestCore } from '../support/cores';
 import { befriend, connectRaw, exchangeMessages, nextStanza } from '../support/raw-client';
 import type { AccountView } from '../../preload/contract';
 import pkg from '../../package.json' with { type: 'json' };
+import { until } from '../support/until';
 
 const NS_DISCO = 'http://jabber.org/protocol/disco#info';
 
@@ -166,9 +167,9 @@ describe('housekeeping against a real server', () => {
     // A session starts active: the server shows no state until told otherwise.
     expect(await state()).not.toMatch(/inactive|flushing/);
     await alice.call('app.setActive', { active: false });
-    await until(async () => /\|\s*(inactive|flushing)/.test(await state()));
+    await until('the server sees us inactive', async () => /\|\s*(inactive|flushing)/.test(await state()) || undefined, 10_000);
     alice.core.setActive(true);
-    await until(async () => /\|\s*active/.test(await state()));
+    await until('the server sees us active', async () => /\|\s*active/.test(await state()) || undefined, 10_000);
   });
 
   it('notices a connection that went silent, drops it and comes back online', async () => {
@@ -198,11 +199,3 @@ describe('housekeeping against a real server', () => {
     }
   });
 });
-
-async function until(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -43,7 +43,7 @@ declare module '@xmpp/client-core' {
     jid: JID | null;
     status: string;
     timeout: number;
-    options: { service: string; domain: string };
+    options: { service: string; domain: string; lang?: string };
     socket: unknown;
     transports: unknown[];
     isSecure(): boolean;
@@ -54,6 +54,8 @@ declare module '@xmpp/client-core' {
     sendMany(elements: Element[]): Promise<void>;
     sendReceive(element: Element, timeout?: number): Promise<Element>;
     restart(): Promise<void>;
+    connect(service: string): Promise<void>;
+    open(options: { domain: string; lang?: string }): Promise<Element>;
     _attachSocket(socket: unknown): void;
   }
   export { default as xml } from '@xmpp/xml';
@@ -128,6 +130,8 @@ declare module '@xmpp/stream-management' {
   export interface StreamManagement extends EventEmitter {
     enabled: boolean;
     id: string;
+    /** Seconds the server keeps a dropped session for resumption, as it said on <enabled/>. */
+    max: string | null;
     /** Stanzas sent on this stream and not yet acknowledged by the server. */
     outbound_q: Array<{ stanza: Element; stamp: string }>;
     on(event: 'ack' | 'fail', listener: (stanza: Element) => void): this;

@@ -25,6 +25,11 @@ import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff';
 import { classifyFailure, type Failure } from './failures';
 
 const NO_NETWORK = 'No network connection. Heron reconnects as soon as it is back.';
+/**
+ * Errors of a connection that never opened. Only these leave a suspended session's entity
+ * fit for another try: after a stream began, its negotiation may still be waiting on it.
+ */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export type AccountDeps = {
   archive: Archive;
@@ -43,6 +48,8 @@ export type AccountDeps = {
 export class Account {
   private connection: AccountConnection = { state: 'offline', attempt: 0 };
   private session: Session | undefined;
+  /** A dropped session the server may still let us resume (XEP-0198), until `until`. */
+  private suspended: { session: Session; via: Endpoint; until: number } | undefined;
   private retryTimer: unknown;
   /** Bumped whenever a connection attempt should be abandoned. */
   private generation = 0;
@@ -212,7 +219,8 @@ export class Account {
     this.clearRetry();
     const session = this.session;
     this.session = undefined;
-    if (!session) return;
+    if (!session) return this.giveUpResumption();
+    this.suspended = undefined;
     this.notifyOffline();
     if (how === 'abort') session.abort();
     else await session.entity.stop().catch(() => {});
@@ -220,6 +228,13 @@ export class Account {
 
   private notifyOffline(): void {
     for (const feature of this.features) feature.offline?.();
+  }
+
+  /** The suspended session will not be resumed: it is over. */
+  private giveUpResumption(): void {
+    if (!this.suspended) return;
+    this.suspended = undefined;
+    this.notifyOffline();
   }
 
   private setConnection(connection: AccountConnection): void {
@@ -238,7 +253,10 @@ export class Account {
     const current = () => generation === this.generation;
     const attempt = this.connection.attempt;
     this.setConnection({ state: 'connecting', attempt });
+    if (this.suspended && this.suspended.until <= this.deps.clock.now()) this.giveUpResumption();
+    const suspended = this.suspended;
     try {
+      if (suspended) return await this.resume(suspended, current);
       const password = await this.deps.vault.getPassword(this.bare);
       if (!current()) return;
       if (password === null) {
@@ -281,6 +299,37 @@ export class Account {
     } catch (error) {
       if (current()) this.fail(classifyFailure(error), attempt);
     }
+  }
+
+  /**
+   * Reconnects the suspended session and asks to resume it. Resumed, it is online again as it
+   * was: presence known, nothing to catch up (the server replays what we missed). Refused, the
+   * new stream carries a new session, set up as any other. A connection that could not be
+   * made keeps it suspended for the next attempt; any other failure gives it up.
+   */
+  private async resume(suspended: { session: Session; via: Endpoint }, current: () => boolean): Promise<void> {
+    const { session, via } = suspended;
+    this.session = session;
+    let resumed: boolean;
+    try {
+      resumed = await session.resume();
+    } catch (error) {
+      if (this.session === session) this.session = undefined;
+      session.abort();
+      if (!NEVER_CONNECTED.has((error as { code?: string }).code ?? '')) this.giveUpResumption();
+      throw error;
+    }
+    this.suspended = undefined;
+    if (!current()) return;
+    if (!resumed) {
+      this.deps.log('info', `${this.bare}: the server could not resume the session; starting a new one`);
+      this.notifyOffline();
+      return this.online(session, via, current);
+    }
+    this.deps.log('info', `${this.bare}: resumed the session`);
+    for (const feature of this.features) feature.resumed?.(session);
+    this.setConnection({ state: 'online', attempt: 0, via });
+    this.chat.flushOutbox();
   }
 
   private fail(failure: Failure, attempt: number): void {
@@ -328,11 +377,24 @@ export class Account {
       this.deps.log('warn', `${this.bare}: ${(error as Error).name}: ${(error as Error).message}`);
     });
     entity.on('disconnect', () => {
+      // The entity outlives a resumed stream: a cause belongs to the connection it ended.
+      const dropCause = cause;
+      cause = undefined;
       if (this.session !== session || this.connection.state !== 'online') return;
       // An unexpected drop: forget this session and retry.
       this.session = undefined;
-      this.notifyOffline();
-      this.fail(cause ? classifyFailure(cause) : { state: 'error', reason: 'The connection was lost.', retry: true }, 0);
+      const failure = dropCause ? classifyFailure(dropCause) : { state: 'error' as const, reason: 'The connection was lost.', retry: true };
+      const { id, max } = session.streamManagement;
+      // Resumable when the server gave the stream an id, and the catch-up is over (its hooks
+      // would not run again on a resumed session).
+      if (id && failure.retry && !this.connection.syncing && this.connection.via) {
+        const until = max ? this.deps.clock.now() + Number(max) * 1000 : Infinity;
+        this.suspended = { session, via: this.connection.via, until };
+        for (const feature of this.features) feature.suspended?.();
+      } else {
+        this.notifyOffline();
+      }
+      this.fail(failure, 0);
     });
     entity.on('stanza', (stanza: Element) => {
       if (this.session !== session) return;

@@ -31,9 +31,16 @@ export class ChatFeature implements Feature {
   ) {}
 
   wire(session: Session): void {
+    let unackedReceipts: Element[] = [];
     session.entity.on('disconnect', () => {
       const unacked = session.streamManagement.outbound_q.map((item) => item.stanza);
-      this.owedReceipts.push(...unacked.filter((stanza) => stanza.getChild('received', NS_RECEIPTS)));
+      unackedReceipts = unacked.filter((stanza) => stanza.getChild('received', NS_RECEIPTS));
+      // The same stream may drop again while resuming: owe each receipt once.
+      this.owedReceipts.push(...unackedReceipts.filter((receipt) => !this.owedReceipts.includes(receipt)));
+    });
+    // A resumed stream sent its unacknowledged stanzas again itself: those receipts are no longer owed.
+    session.streamManagement.on('resumed', () => {
+      this.owedReceipts = this.owedReceipts.filter((receipt) => !unackedReceipts.includes(receipt));
     });
     session.streamManagement.on('ack', (stanza: Element) => {
       const id = stanza.attrs.id;
@@ -122,12 +129,16 @@ export class ChatFeature implements Feature {
     return message;
   }
 
-  /** Sends what waits in the outbox, oldest first, with the ids it was stored with. */
+  /**
+   * Sends what waits in the outbox, oldest first, with the ids it was stored with; not what
+   * the stream still holds unacknowledged (a resumed stream sent that again itself).
+   */
   flushOutbox(): void {
     const session = this.ctx.liveSession();
     if (!session) return;
+    const inStream = new Set(session.streamManagement.outbound_q.map((item) => item.stanza.attrs.id as string));
     for (const message of this.ctx.archive.pendingOutgoing(this.ctx.accountId)) {
-      this.transmit(session, message.peer, message.messageId, message.body);
+      if (!inStream.has(message.messageId)) this.transmit(session, message.peer, message.messageId, message.body);
     }
   }
 

@@ -46,6 +46,13 @@ export interface Feature {
   online?(session: Session): Promise<void>;
   /** Runs after the account shows as online (catch-up, outbox); a throw is logged, not fatal. */
   ready?(session: Session): Promise<void>;
-  /** The session ended (dropped or closed). */
+  /**
+   * The stream dropped but the server may let us resume the session (XEP-0198): stop what
+   * needs the connection, keep what the session knows. `resumed` or `offline` follows.
+   */
+  suspended?(): void;
+  /** The dropped session was resumed: nothing of it was lost, no online hooks run again. */
+  resumed?(session: Session): void;
+  /** The session ended (closed, or dropped for good). */
   offline?(): void;
 }

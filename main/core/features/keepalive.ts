@@ -48,6 +48,14 @@ export class KeepaliveFeature implements Feature {
     this.arm(this.policy.idleMs);
   }
 
+  suspended(): void {
+    this.offline();
+  }
+
+  resumed(session: Session): void {
+    void this.online(session);
+  }
+
   offline(): void {
     this.watched = undefined;
     this.disarm();

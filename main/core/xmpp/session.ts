@@ -52,6 +52,11 @@ export type Session = {
    * `<enabled/>`; initial presence sent in between breaks the ack counter (DESIGN §5).
    */
   open(): Promise<void>;
+  /**
+   * Reconnects a dropped session and asks the server to resume it: true when it did; false
+   * when it refused and a new session was opened on the new stream instead.
+   */
+  resume(): Promise<boolean>;
   /** Drops the connection at once without closing the stream: after a failure, or without a network. */
   abort(): void;
 };
@@ -188,19 +193,34 @@ export function createSession(options: SessionOptions): Session {
     if (element.is('features', NS_STREAMS)) smOffered = Boolean(element.getChild('sm', NS_SM));
   });
 
-  const open = () =>
-    new Promise<void>((resolve, reject) => {
+  /**
+   * Runs `start` and resolves once it is safe to send stanzas the server will count: true when
+   * the previous session was resumed (XEP-0198), false for a new one with stream management
+   * enabled (or refused, or not offered).
+   */
+  const negotiate = (start: () => Promise<unknown>) =>
+    new Promise<boolean>((resolve, reject) => {
+      let bound = false;
       const cleanup = () => {
         entity.off('nonza', onNonza);
+        entity.off('online', onOnline);
         entity.off('error', onError);
         entity.off('disconnect', onDisconnect);
+        streamManagement.off('resumed', onResumed);
       };
-      const done = () => {
+      const done = (resumed: boolean) => {
         cleanup();
-        resolve();
+        resolve(resumed);
       };
+      // Emitted once the unacknowledged stanzas went out again.
+      const onResumed = () => done(true);
+      // A <failed/> before binding refuses <resume/>; negotiation goes on towards a new session.
       const onNonza = (element: Element) => {
-        if (element.is('enabled', NS_SM) || element.is('failed', NS_SM)) done();
+        if (element.is('enabled', NS_SM) || (bound && element.is('failed', NS_SM))) done(false);
+      };
+      const onOnline = () => {
+        bound = true;
+        if (!smOffered) done(false);
       };
       const onError = (error: Error) => {
         cleanup();
@@ -209,16 +229,25 @@ export function createSession(options: SessionOptions): Session {
       // A server that just closes the socket during negotiation emits no error.
       const onDisconnect = () => onError(Object.assign(new Error('The server closed the connection.'), { code: 'ECONNRESET' }));
       entity.on('nonza', onNonza);
+      entity.on('online', onOnline);
       entity.on('error', onError);
       entity.on('disconnect', onDisconnect);
-      entity.once('online', () => {
-        if (!smOffered) done();
-      });
-      entity.start().catch(onError);
+      streamManagement.on('resumed', onResumed);
+      start().catch(onError);
+    });
+
+  const open = () => negotiate(() => entity.start()).then(() => undefined);
+  // The way @xmpp/reconnect does it: a new stream on the same entity, whose stream management
+  // sends <resume/> when it holds a session id.
+  const resume = () =>
+    negotiate(async () => {
+      const { service, domain, lang } = entity.options;
+      await entity.connect(service);
+      await entity.open({ domain, lang });
     });
 
   // Both socket kinds (net.Socket for a plain start, ours for TLS) can be destroyed.
   const abort = () => (entity.socket as { destroy(): void } | null)?.destroy();
 
-  return { entity, iqCaller, iqCallee, streamManagement, open, abort };
+  return { entity, iqCaller, iqCallee, streamManagement, open, resume, abort };
 }

@@ -25,6 +25,7 @@ const NS_STREAMS = 'http://etherx.jabber.org/streams';
 export type ContactDetails = { name?: string; groups?: string[] };
 
 export class RosterFeature implements Feature {
+  private announcing = false;
   /** Sessions whose server offered roster versioning. */
   private readonly versioned = new WeakSet<Session>();
   /** Called with the items a fetch or push brought. */
@@ -128,8 +129,17 @@ export class RosterFeature implements Feature {
     await askServer(`Could not remove ${jid}`, session.iqCaller.set(rosterRemoveQuery(jid)));
   }
 
+  /**
+   * Tells the window once per burst: logging in brings a presence per contact, and building
+   * the whole list for each of them would read the roster a thousand times over.
+   */
   private announce(): void {
-    this.ctx.emit('contacts.changed', { accountId: this.ctx.accountId, contacts: this.contacts() });
+    if (this.announcing) return;
+    this.announcing = true;
+    queueMicrotask(() => {
+      this.announcing = false;
+      this.ctx.emit('contacts.changed', { accountId: this.ctx.accountId, contacts: this.contacts() });
+    });
   }
 }
 

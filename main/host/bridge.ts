@@ -3,7 +3,7 @@
 // preload gives it, carried over a WebSocket to 127.0.0.1. The token arrives in the URL
 // fragment (never sent to a server or a log), is kept for reloads of this tab, then removed
 // from the address bar.
-import type { CommandError, EventName, HeronApi, WireEvent, WireResponse } from '../../preload/contract';
+import type { CommandError, EventName, HeronApi, WireEvent, WireRequest, WireResponse } from '../../preload/contract';
 
 const TOKEN_KEY = 'heron.host.token';
 
@@ -78,7 +78,7 @@ function createBridge(token: string): HeronApi {
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        ws.send(JSON.stringify({ id, command, payload }));
+        ws.send(JSON.stringify({ id, command, payload } satisfies WireRequest));
       });
     },
     on(event, listener) {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { Core } from '../core';
-import type { CommandError, WireEvent, WireResponse } from '../../preload/contract';
+import type { CommandError, WireEvent, WireRequest, WireResponse } from '../../preload/contract';
 
 export type HostOptions = {
   core: Core;
@@ -117,7 +117,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
 
   function serve(ws: WebSocket): void {
     ws.on('message', async (data, isBinary) => {
-      let request: { id?: unknown; command?: unknown; payload?: unknown };
+      // Unchecked input until its id and command are seen to be what a WireRequest holds.
+      let request: { [K in keyof WireRequest]?: unknown };
       try {
         if (isBinary) throw new Error('binary frame');
         request = JSON.parse(data.toString()) as typeof request;

@@ -1,7 +1,7 @@
 // Drives a running headless host over its WebSocket exactly as the page's bridge does
 // (token in the URL, our origin), for tests that need the core in its own process.
 import WebSocket from 'ws';
-import type { CommandName, CommandPayload, CommandResults } from '../../preload/contract';
+import type { CommandName, CommandPayload, CommandResults, WireRequest } from '../../preload/contract';
 
 export type ApiClient = {
   invoke<C extends CommandName>(command: C, payload: CommandPayload<C>): Promise<CommandResults[C]>;
@@ -35,7 +35,7 @@ export async function connectApi(hostUrl: string): Promise<ApiClient> {
       new Promise((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        ws.send(JSON.stringify({ id, command, payload }));
+        ws.send(JSON.stringify({ id, command, payload } satisfies WireRequest));
       }),
     close: () => ws.terminate(),
   };

@@ -92,6 +92,7 @@ describe('no message lost, none duplicated, through cuts and a server restart', 
         `settled in ${Date.now() - started} ms; alice ${archiveRows(alice).length} rows, bob ${archiveRows(bob).length} rows`,
     );
 
+    // FAULT_DEBUG=1 when this fails: the server logs at debug level, and here is what is missing where.
     if (process.env.FAULT_DEBUG) {
       console.log('prosody dir', server.dir, 'alice', alice.dataDir, 'bob', bob.dataDir);
       for (const core of [alice, bob]) {

@@ -7,14 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { Archive, RANK_WINDOW, timeKey, type SearchQuery } from '../main/core/archive/archive';
+import { Archive, RANK_WINDOW, timeKey, type MessageRecord, type SearchQuery } from '../main/core/archive/archive';
 import { openDatabase, registerFunctions } from '../main/core/archive/database';
 import { openArchive } from '../main/core/archive/recovery';
 import { exportArchive } from '../main/core/archive/export';
 import { ftsMatch, scopeMatch } from '../main/core/archive/fts-query';
 import { scopeText, searchText } from '../main/core/archive/search-text';
-import { makeCorpus, prng, START_TS } from './corpus';
-import { percentile } from './stats';
+import { makeCorpus, prng, START_TS, uuid } from './corpus';
+import { placeLive } from '../main/core/features/ordering';
+import { percentile, printTable } from './stats';
 
 const BATCH = 250; // a MAM page
 const FRAME_MS = 16;
@@ -50,13 +51,7 @@ function row(metric: string, ours: number, bare: number | null, unit: string, go
 }
 
 function print(rows: Row[]): void {
-  const header: Row = { metric: 'figure', ours: 'Heron', bare: 'bare SQLite', ratio: 'ratio', goal: 'goal', met: 'met' };
-  const keys = Object.keys(header) as Array<keyof Row>;
-  const widths = keys.map((k) => Math.max(...[header, ...rows].map((r) => [...r[k]].length)));
-  const line = (r: Row) => `| ${keys.map((k, i) => r[k].padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
+  printTable<Row>({ metric: 'figure', ours: 'Heron', bare: 'bare SQLite', ratio: 'ratio', goal: 'goal', met: 'met' }, rows);
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -152,7 +147,7 @@ export async function run(args: string[]): Promise<void> {
 
     // ── search ──
     const big = sizes[0]!.conversation_id;
-    const small = sizes[400]!.conversation_id;
+    const small = sizes[Math.min(400, sizes.length - 1)]!.conversation_id; // a smaller chat, also in a small --messages run
     const bigPeer = bare.prepare<[number], { peer: string; account_id: string }>('SELECT peer, account_id FROM conversations WHERE id = ?').get(big)!;
     const rare = corpus.words[3000]!;
     const month = { from: START_TS + 400 * 86_400_000, to: START_TS + 430 * 86_400_000 };
@@ -232,6 +227,8 @@ export async function run(args: string[]): Promise<void> {
       smaller.push(stalls.time('storeMessages, 100 a call', () => archive.storeMessages(backfill.accounts[batch.account]!.id, batch.records)).ms);
     }
 
+    rows.push(...liveMessages(path.join(dir, 'live.sqlite'), log));
+
     const size = ['', '-wal'].reduce((sum, suffix) => sum + (fs.existsSync(file + suffix) ? fs.statSync(file + suffix).size : 0), 0);
     rows.push({ metric: 'database size', ours: `${(size / 2 ** 20).toFixed(0)} MiB`, bare: '—', ratio: '—', goal: '—', met: '—' });
     rows.push(row('full quick_check (in a worker at start)', check.ms, null, 'ms'));
@@ -252,6 +249,92 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const LIVE_SIZES = [1_000, 10_000, 100_000, 1_000_000];
+const LIVE_SAMPLES = 1_000;
+const LIVE_WARM_UP = 50;
+
+/**
+ * A live message into chats of 1k to 1M messages, through the path one takes (the ordering
+ * floor, then the store), beside storeMessage alone in the same chat: what the floor costs
+ * must not grow with the chat (goal: p95 within 2× of the store alone).
+ */
+function liveMessages(file: string, log: (text: string) => void): Row[] {
+  const archive = new Archive(openArchive(file).db);
+  const account = { id: '00000000-0000-4000-8000-0000000000aa', jid: 'me@live.example' };
+  archive.insertAccount({ id: account.id, jid: account.jid, host: null, port: null, resource: 'r', enabled: true });
+  const random = prng(11);
+  const record = (peer: string, ts: number, out: boolean): MessageRecord => {
+    const id = uuid(random);
+    return {
+      peer,
+      direction: out ? 'out' : 'in',
+      sender: out ? account.jid : peer,
+      messageId: id,
+      originId: id,
+      stanzaId: { id: uuid(random), by: account.jid },
+      body: `live message ${id.slice(0, 8)} about lunch tomorrow`,
+      ts,
+      state: out ? 'sent' : 'received',
+    };
+  };
+  const rows: Row[] = [];
+  let liveTs = START_TS + 4 * 365 * 86_400_000; // after every seeded message
+  // The first chat warms the code paths up (JIT, statement cache) and is not reported.
+  for (const [n, size] of [LIVE_SIZES[0]!, ...LIVE_SIZES].entries()) {
+    const peer = `chat${n}-${size}@live.example`;
+    const span = 3 * 365 * 86_400_000;
+    for (let start = 0; start < size; start += BATCH) {
+      const batch = Array.from({ length: Math.min(BATCH, size - start) }, (_, k) => record(peer, START_TS + Math.floor(((start + k) / size) * span), random() < 0.45));
+      archive.storeMessages(account.id, batch);
+    }
+    log(`live messages: seeded a chat of ${size.toLocaleString('en')}`);
+    const alone: number[] = [];
+    const live: number[] = [];
+    const storeAlone = () => {
+      const plain = record(peer, (liveTs += 7), false);
+      return timeOf(() => archive.storeMessage(account.id, plain));
+    };
+    const floors: number[] = [];
+    const storeLive = () => {
+      const incoming = record(peer, (liveTs += 7), false);
+      const start = now();
+      const placed = placeLive(archive, account.id, incoming);
+      floors.push(now() - start);
+      archive.storeMessage(account.id, placed);
+      return now() - start;
+    };
+    for (let i = -LIVE_WARM_UP; i < LIVE_SAMPLES; i++) {
+      // In a random order each time (seeded), so both see the same cache and the same growing
+      // chat, and a cost that comes every so many writes (an FTS merge, a WAL checkpoint) does
+      // not keep landing on the same one of the pair, as a fixed alternation lets it.
+      let aloneMs: number;
+      let liveMs: number;
+      if (random() < 0.5) {
+        aloneMs = storeAlone();
+        liveMs = storeLive();
+      } else {
+        liveMs = storeLive();
+        aloneMs = storeAlone();
+      }
+      if (i < 0) continue; // warming the statement cache and the pages of this chat
+      alone.push(aloneMs);
+      live.push(liveMs);
+    }
+    if (n === 0) continue;
+    const label = size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1_000}k`;
+    const storeP95 = percentile(alone, 95);
+    rows.push(row(`storeMessage alone, ${label}-message chat`, storeP95, null, 'ms p95'));
+    const liveP95 = percentile(live, 95);
+    rows.push({
+      ...row(`live message (floor + store), ${label}-message chat`, liveP95, null, 'ms p95', { limit: 2 * storeP95, atMost: true, text: '≤ 2× store alone' }),
+      ratio: `${(liveP95 / storeP95).toFixed(2)}× store`,
+    });
+    rows.push(row(`  of which the ordering floor, ${label}-message chat`, percentile(floors.slice(LIVE_WARM_UP), 95), null, 'ms p95'));
+  }
+  archive.close();
+  return rows;
 }
 
 function timeOf(fn: () => unknown): number {

@@ -27,7 +27,7 @@ const CJK = '我们你他她是的了在有这个人不会去来说好东京都�
 const EMOJI = ['🎉', '😂', '👍', '❤️', '🙏', '😅', '🔥', '☕', '🍕', '✅'];
 
 /** A random (v4-shaped) UUID, as servers use for stanza-ids and clients for message ids. */
-function uuid(random: () => number): string {
+export function uuid(random: () => number): string {
   const hex = (digits: number) => Math.floor(random() * 16 ** digits).toString(16).padStart(digits, '0');
   return `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(6)}${hex(6)}`;
 }

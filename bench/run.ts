@@ -1,7 +1,11 @@
 // `npm run bench -- <suite> [options]`: runs one benchmark suite and prints its figures.
 const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   archive: () => import('./archive'),
+  omemo: () => import('./omemo'),
+  rooms: () => import('./rooms'),
   sync: () => import('./sync'),
+  transport: () => import('./transport'),
+  window: () => import('./window'),
 };
 
 const [suiteName, ...args] = process.argv.slice(2);

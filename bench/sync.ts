@@ -3,13 +3,15 @@
 //   latency   one core sends, the other core has it in its archive and has emitted the event
 //   catch-up  10,000 messages waiting in MAM, from connect until all are archived and listed
 //   memory    RSS of a core process with 5 accounts of 1,000 contacts each, online
+//   first-message  on a server that paces clients at 3 kB/s, how soon the message the user
+//             sends right after a catch-up of 5,000 messages (all asking for receipts) arrives
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import xml from '@xmpp/xml';
 import { startProsody, type TestServer } from '../test/support/prosody';
 import { startCore, testKeychainService, type TestCore } from '../test/support/cores';
-import { connectRaw, type RawClient } from '../test/support/raw-client';
+import { befriend, connectRaw, type RawClient } from '../test/support/raw-client';
 import { startHostProcess } from '../test/support/host-process';
 import { connectApi } from '../test/support/api-client';
 import { summarize } from './stats';
@@ -18,6 +20,7 @@ const LATENCY_MESSAGES = 1_000;
 const CATCH_UP_MESSAGES = 10_000;
 const ACCOUNTS = 5;
 const CONTACTS = 1_000;
+const FIRST_MESSAGE_BACKLOG = 5_000;
 
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 
@@ -196,6 +199,74 @@ async function memory(server: TestServer): Promise<void> {
   console.log(`  5 × 1,000 online         ${(rss / 1024).toFixed(0)} MB RSS (goal: under 150 MB)`);
 }
 
+/**
+ * A server that paces what clients send (Prosody mod_limits at 3 kB/s; ejabberd's default c2s
+ * shaper does the like): a catch-up that answered every message with a receipt would queue
+ * ~750 kB ahead of the user's next message. Timed from the send until the peer has it, beside
+ * a bare session sending the same message on the same paced server.
+ */
+async function firstMessage(): Promise<void> {
+  const server = await startProsody({ storage: 'sql', c2sRate: '3kb/s', unlimitedJids: ['fm-b@heron.test'] });
+  try {
+    const [a, b] = [await server.register('fm-a', 'pw'), await server.register('fm-b', 'pw')];
+    await befriend(server, { jid: a, password: 'pw' }, { jid: b, password: 'pw' });
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heron-bench-fm-'));
+    let alice = await startCore({ server, dataDir });
+    const account = await online(alice, a, 'pw', server);
+    await alice.core.close();
+
+    const bob = await connectRaw(server, b, 'pw', 'bench');
+    await bob.send(xml('presence'));
+    let receipts = 0;
+    bob.entity.on('stanza', (stanza) => void (stanza.getChild('received', 'urn:xmpp:receipts') && receipts++));
+    // Alice's phone is online meanwhile, so the backlog goes to the archive, not offline storage.
+    const phone = await connectRaw(server, a, 'pw', 'phone');
+    await phone.send(xml('presence', {}, xml('priority', {}, '-1')));
+    for (let i = 0; i < FIRST_MESSAGE_BACKLOG; i += 500) {
+      await bob.entity.sendMany(
+        Array.from({ length: Math.min(500, FIRST_MESSAGE_BACKLOG - i) }, (_, k) =>
+          xml('message', { to: a, type: 'chat', id: `fm${i + k}` }, xml('body', {}, `backlog ${i + k}`), xml('request', { xmlns: 'urn:xmpp:receipts' })),
+        ),
+      );
+      await bob.iqCaller.request(xml('iq', { type: 'get' }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 120_000);
+    }
+    await phone.stop();
+
+    const arrival = (body: string) =>
+      new Promise<void>((resolve) => {
+        const onStanza = (stanza: import('@xmpp/xml').Element) => {
+          if (stanza.getChildText('body') !== body) return;
+          bob.entity.off('stanza', onStanza);
+          resolve();
+        };
+        bob.entity.on('stanza', onStanza);
+      });
+    const bare = await connectRaw(server, a, 'pw', 'bench-bare');
+    const bareArrived = arrival('bare hello');
+    const bareStart = performance.now();
+    await bare.send(xml('message', { to: b, type: 'chat', id: 'bare-hello' }, xml('body', {}, 'bare hello')));
+    await bareArrived;
+    const bareMs = performance.now() - bareStart;
+    await bare.stop();
+
+    alice = await startCore({ server, dataDir });
+    await alice.waitForState(account.id, (x) => x.connection.state === 'online' && !x.connection.syncing, 600_000);
+    const conversation = (await alice.call('conversations.list', {})).find((c) => c.peer === b)!;
+    const arrived = arrival('back now');
+    const start = performance.now();
+    await alice.call('messages.send', { conversationId: conversation.id, body: 'back now' });
+    await arrived;
+    const heronMs = performance.now() - start;
+    await alice.core.close();
+    await bob.stop();
+    console.log(`first message after a catch-up of ${FIRST_MESSAGE_BACKLOG} messages asking for receipts, server pacing clients at 3 kB/s`);
+    console.log(`  bare xmpp.js   ${ms(bareMs)} until the peer has it`);
+    console.log(`  Heron core     ${ms(heronMs)} until the peer has it (${receipts} receipts for the backlog; answering each would be ~${Math.round((FIRST_MESSAGE_BACKLOG * 150) / 1024)} kB, ~${Math.round((FIRST_MESSAGE_BACKLOG * 150) / 3072)} s at that rate)`);
+  } finally {
+    await server.stop();
+  }
+}
+
 /** Resident set size of a process in KiB, from the kernel. */
 function rssOf(pid: number): number {
   const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
@@ -203,7 +274,7 @@ function rssOf(pid: number): number {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const parts = args.length ? args : ['latency', 'catch-up', 'memory'];
+  const parts = args.length ? args : ['latency', 'catch-up', 'memory', 'first-message'];
   const server = await startProsody({ storage: 'sql' });
   const started = performance.now();
   try {
@@ -213,5 +284,6 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     await server.stop();
   }
+  if (parts.includes('first-message')) await firstMessage();
   console.log(`sync benchmark done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }

@@ -16,6 +16,13 @@ export const bareJidSchema = z
 export const accountIdSchema = z.string().regex(/^[0-9a-f-]{36}$/, 'not an account id');
 export const conversationIdSchema = z.number().int().positive();
 export const messageIdSchema = z.number().int().positive();
+const messageBodySchema = z
+  .string()
+  .max(20_000, 'The message is too long (at most 20,000 characters).')
+  .refine((s) => s.trim().length > 0, 'The message is empty.');
+/** XEP-0085 chat states. */
+export type ChatState = 'active' | 'composing' | 'paused' | 'inactive' | 'gone';
+const chatStateSchema = z.enum(['active', 'composing', 'paused', 'inactive', 'gone']);
 
 export const connectionStateSchema = z.enum([
   'disabled',
@@ -43,6 +50,11 @@ export type AccountConnection = {
   via?: { host: string; port: number; directTls: boolean };
   /** The certificate that was refused, in state cert-rejected. */
   certificate?: CertificateView;
+  /**
+   * In state auth-failed: Heron refused to log in with PLAIN (the password shown to the server)
+   * because this account logged in with SCRAM before; `accounts.allowPlain` lets it.
+   */
+  plainRefused?: true;
 };
 
 /** A server certificate as the user is asked to judge it. */
@@ -106,7 +118,11 @@ const contactGroupsSchema = z
   .array(z.string().trim().min(1, 'A group needs a name.').max(1023, 'A group name is too long.'))
   .max(100, 'At most 100 groups.');
 
-export type MessageState = 'pending' | 'sent' | 'delivered' | 'read' | 'failed' | 'received';
+/**
+ * `archived`: the recipient's server would not queue it offline (their queue is full) but our
+ * server archives messages, so they get it from the archive when they next catch up.
+ */
+export type MessageState = 'pending' | 'sent' | 'archived' | 'delivered' | 'read' | 'failed' | 'received';
 
 export type MessageView = {
   id: number;
@@ -131,6 +147,21 @@ export type MessageView = {
   attachments?: AttachmentView[];
   /** Not a message: a notice that history from `from` to `to` is missing (the server no longer keeps it). */
   gap?: { from: number; to: number };
+  /** End-to-end encrypted (XEP-0384): `omemo` is OMEMO 0.3, `omemo2` OMEMO 2; the sending device. */
+  encryption?: 'omemo' | 'omemo2';
+  senderDevice?: number;
+  /** Arrived encrypted and could not be decrypted; `body` says why. */
+  undecryptable?: true;
+};
+
+/** A contact's OMEMO device: `fingerprint` (hex of its identity key) once a bundle or message showed it. */
+export type OmemoDeviceView = {
+  version: 'omemo' | 'omemo2';
+  deviceId: number;
+  /** In the contact's current device list. */
+  active: boolean;
+  trust: 'verified' | 'untrusted' | 'blind';
+  fingerprint?: string;
 };
 
 export type AttachmentView = { url: string; name?: string; mime?: string; size?: number; width?: number; height?: number };
@@ -139,10 +170,58 @@ export type ConversationView = {
   id: number;
   accountId: string;
   peer: string;
-  kind: 'chat';
+  /** `groupchat`: a room (peer is its JID); `private`: private messages with a room occupant (peer is room@service/nick). */
+  kind: 'chat' | 'groupchat' | 'private';
   unread: number;
   last?: { body: string; ts: number; direction: 'in' | 'out' };
+  /**
+   * Someone not in the roster wrote first: `waiting` in message requests until the user
+   * accepts (never in the chat list, no unread badge, no notification); `declined` once blocked
+   * or denied (kept in the archive, shown nowhere). Absent for a chat in the list.
+   */
+  request?: 'waiting' | 'declined';
+  /** Kept at the top of the chat list. */
+  pinned: boolean;
+  /** No notification and no count in the window title; the unread badge stays, quieter. */
+  muted: boolean;
+  /** What the user typed and has not sent ('' for none); kept across restarts. */
+  draft: string;
 };
+
+/** App-level preferences, kept in the archive (`settings.get`, `settings.update`). */
+export type Settings = {
+  theme: 'system' | 'light' | 'dark';
+  textSize: 'small' | 'normal' | 'large';
+  /** false: Ctrl/Cmd+Enter sends, Enter is a new line. */
+  enterSends: boolean;
+  /** XEP-0085 chat states. */
+  sendTyping: boolean;
+  /** XEP-0333 displayed markers. */
+  sendReadMarkers: boolean;
+  notifications: { enabled: boolean; privacy: 'sender-and-text' | 'sender' | 'nothing'; sound: boolean };
+  tray: { closeToTray: boolean; startMinimized: boolean; launchAtLogin: boolean };
+};
+
+export const settingsSchema = z
+  .object({
+    theme: z.enum(['system', 'light', 'dark']),
+    textSize: z.enum(['small', 'normal', 'large']),
+    enterSends: z.boolean(),
+    sendTyping: z.boolean(),
+    sendReadMarkers: z.boolean(),
+    notifications: z.object({ enabled: z.boolean(), privacy: z.enum(['sender-and-text', 'sender', 'nothing']), sound: z.boolean() }).strict(),
+    tray: z.object({ closeToTray: z.boolean(), startMinimized: z.boolean(), launchAtLogin: z.boolean() }).strict(),
+  })
+  .strict() satisfies z.ZodType<Settings>;
+
+/** Any part of Settings, nested objects partial too. */
+export const settingsPatchSchema = settingsSchema
+  .extend({
+    notifications: settingsSchema.shape.notifications.partial(),
+    tray: settingsSchema.shape.tray.partial(),
+  })
+  .partial();
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
 export const pageCursorSchema = z.object({
   ts: z.number().int().nonnegative(),
@@ -160,9 +239,48 @@ export type SearchHit = { message: MessageView; peer: string; snippet: Array<{ t
 export type SearchResult = { hits: SearchHit[]; nextBefore?: number };
 
 /**
+ * One field of a server's registration form (XEP-0077): a data form field (XEP-0004), or one of
+ * the legacy fields (username, password, email, ...) shown the same way. `hidden` fields are not
+ * shown but sent back as they came; `fixed` ones are text to show.
+ */
+export type FormField = {
+  var: string;
+  type: 'text-single' | 'text-private' | 'text-multi' | 'boolean' | 'list-single' | 'jid-single' | 'fixed' | 'hidden';
+  label?: string;
+  desc?: string;
+  required?: boolean;
+  value?: string;
+  options?: Array<{ label?: string; value: string }>;
+};
+export type RegistrationForm = { instructions?: string; fields: FormField[] };
+
+/**
  * `recovered`: the history file was found damaged at start and moved aside; a fresh one replaced it.
  * `damaged`: the background check found damage in the file in use; it is moved aside at the next start.
  */
+/**
+ * An xmpp: link handed to Heron (RFC 5122), as the window asks the user about it: nothing is
+ * sent, added or joined before the user confirms. `chat` opens the chat (with `body` for the
+ * composer); `add-contact` adds `jid` to the contacts and asks to see their presence;
+ * `unsupported` and `refused` only say why (`reason`).
+ */
+export type UriRequest = {
+  id: number;
+  action: 'chat' | 'add-contact' | 'unsupported' | 'refused';
+  /** The link as given, cut short; shown as text. */
+  uri: string;
+  /** The bare JID the link is about. */
+  jid?: string;
+  body?: string;
+  name?: string;
+  group?: string;
+  /** The account it acts from: the one the link names, or the only one there is. Absent: the user picks. */
+  accountId?: string;
+  reason?: string;
+  /** OMEMO fingerprints the link vouches for (`omemo-sid-<device>=<hex>`), kept for OMEMO trust. */
+  omemo?: Array<{ device: number; fingerprint: string }>;
+};
+
 export type ArchiveStatus = { recovered: null | { movedTo: string; reason: string }; damaged: null | { reason: string } };
 
 const empty = z.object({}).strict();
@@ -177,10 +295,91 @@ const portSchema = z
   .int('The port must be a whole number.')
   .min(1, 'The port must be between 1 and 65535.')
   .max(65535, 'The port must be between 1 and 65535.');
+const domainSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(1023, 'The server name is too long.')
+  .regex(/^[^@/\s"&'<>:]+$/, 'Enter a server name like example.org.');
 const passwordSchema = z.string().min(1, 'Enter the password.').max(1024, 'The password is too long.');
 export const fingerprintSchema = z
   .string()
   .regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'not a SHA-256 fingerprint');
+
+// ── rooms (XEP-0045) and bookmarks (XEP-0402) ───────────────────────────
+const nickSchema = z.string().trim().min(1, 'Enter a nickname.').max(200, 'The nickname is too long.');
+const roomPasswordSchema = z.string().min(1).max(1024, 'The password is too long.');
+const reasonSchema = z.string().trim().max(1000, 'The reason is too long.');
+/** A conference service's address, e.g. conference.example.org. */
+const serviceSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(MAX_JID, 'The address is too long.')
+  .regex(/^[^@/\s"&'<>:]+$/, 'Enter a service address like conference.example.org.');
+export const roleSchema = z.enum(['moderator', 'participant', 'visitor', 'none']);
+export const affiliationSchema = z.enum(['owner', 'admin', 'member', 'outcast', 'none']);
+
+export type OccupantView = {
+  nick: string;
+  role: z.infer<typeof roleSchema>;
+  affiliation: z.infer<typeof affiliationSchema>;
+  show: Exclude<PresenceShow, 'offline'>;
+  status?: string;
+  /** XEP-0421: stays the same across nick changes, where the room provides it. */
+  occupantId?: string;
+  /** Their real address, where the room shows it. */
+  jid?: string;
+};
+
+export type RoomView = {
+  accountId: string;
+  jid: string;
+  conversationId: number;
+  nick: string;
+  /** `left`: not in the room (left, kicked, banned, destroyed, or not yet rejoined); `error` says why. */
+  state: 'joining' | 'joined' | 'left';
+  subject?: string;
+  /** Why we are not in the room, in words (nick taken, banned, wrong password, …). */
+  error?: string;
+  role?: OccupantView['role'];
+  affiliation?: OccupantView['affiliation'];
+  occupants: number;
+};
+
+/** A data form (XEP-0004), e.g. a room's configuration, for the window to render generically. */
+export type DataFormView = {
+  title?: string;
+  instructions?: string;
+  fields: Array<{
+    var: string;
+    /** boolean, fixed, hidden, jid-single, jid-multi, list-single, list-multi, text-multi, text-private, text-single. */
+    type: string;
+    label?: string;
+    values: string[];
+    options?: Array<{ label?: string; value: string }>;
+    required?: boolean;
+  }>;
+};
+
+export type BookmarkView = { jid: string; name?: string; autojoin: boolean; nick?: string; hasPassword: boolean };
+
+/** An invitation to a room we received (XEP-0249 direct, or XEP-0045 mediated by the room); the window asks first. */
+export type RoomInviteView = {
+  accountId: string;
+  room: string;
+  /** Who invites (bare JID). */
+  inviter: string;
+  via: 'direct' | 'mediated';
+  reason?: string;
+  /** The invite carries the room's password; joining uses it. */
+  hasPassword: boolean;
+  /** The inviter is not in the roster: shown with the message requests, not as a prompt. */
+  stranger: boolean;
+  receivedAt: number;
+};
+
+const roomRef = { accountId: accountIdSchema, room: bareJidSchema };
 
 /** Every command: its payload schema. Result types are in `CommandResults`. */
 export const commandSchemas = {
@@ -209,6 +408,8 @@ export const commandSchemas = {
   'accounts.reconnect': z.object({ accountId: accountIdSchema }).strict(),
   /** Trusts the certificate the account was refused for, by its fingerprint, then connects. */
   'accounts.trustCertificate': z.object({ accountId: accountIdSchema, fingerprint: fingerprintSchema }).strict(),
+  /** Allows PLAIN for the account that was just refused it (`plainRefused`), then connects. */
+  'accounts.allowPlain': z.object({ accountId: accountIdSchema }).strict(),
   'contacts.list': z.object({ accountId: accountIdSchema }).strict(),
   'conversations.list': empty,
   'conversations.open': z.object({ accountId: accountIdSchema, peer: bareJidSchema }).strict(),
@@ -222,13 +423,39 @@ export const commandSchemas = {
   'messages.send': z
     .object({
       conversationId: conversationIdSchema,
-      body: z
-        .string()
-        .max(20_000, 'The message is too long (at most 20,000 characters).')
-        .refine((s) => s.trim().length > 0, 'The message is empty.'),
+      body: messageBodySchema,
+      /** The message this one answers (XEP-0461), in the same conversation. */
+      replyTo: messageIdSchema.optional(),
     })
     .strict(),
+  /** Corrects one of my own messages, any of them (XEP-0308). */
+  'messages.correct': z.object({ messageId: messageIdSchema, body: messageBodySchema }).strict(),
+  /** My whole set of reactions to a message (XEP-0444); [] takes them all back. */
+  'messages.react': z
+    .object({
+      messageId: messageIdSchema,
+      emojis: z.array(z.string().min(1).max(32)).max(20, 'At most 20 different reactions to one message.'),
+    })
+    .strict(),
+  /** Deletes one of my own messages for everyone (XEP-0424). */
+  'messages.retract': z.object({ messageId: messageIdSchema }).strict(),
+  /** Sends a message of mine that failed again, with the same id: it is pending in the outbox once more. */
+  'messages.retry': z.object({ messageId: messageIdSchema }).strict(),
+  /** Tells a contact what I am doing in our chat (XEP-0085); nothing goes to someone who may not hear from us. */
+  'chatStates.send': z.object({ conversationId: conversationIdSchema, state: chatStateSchema }).strict(),
   'conversations.markRead': z.object({ conversationId: conversationIdSchema }).strict(),
+  /** Pins, mutes or keeps a draft for a conversation; only what is given changes. */
+  'conversations.update': z
+    .object({
+      conversationId: conversationIdSchema,
+      pinned: z.boolean().optional(),
+      muted: z.boolean().optional(),
+      draft: z.string().max(20_000, 'The draft is too long (at most 20,000 characters).').optional(),
+    })
+    .strict(),
+  'settings.get': empty,
+  /** Changes only what is given (nested objects too) and returns the whole settings. */
+  'settings.update': settingsPatchSchema,
   /** Without `accountId`, for every account. */
   'presence.set': z
     .object({
@@ -248,6 +475,22 @@ export const commandSchemas = {
   'requests.list': z.object({ accountId: accountIdSchema }).strict(),
   'requests.answer': z
     .object({ accountId: accountIdSchema, jid: bareJidSchema, answer: z.enum(['approve', 'deny', 'block']) })
+    .strict(),
+  /** Chats someone not in the roster started, waiting for the user (every account), most recent first. */
+  'messageRequests.list': empty,
+  /**
+   * Settles what each sender asked, message request and subscription request alike, for one
+   * or many at once: accept (a contact; the chat joins the list), deny, block (XEP-0191) or
+   * report as spam (XEP-0377 with the block, where the server takes reports).
+   */
+  'requests.decide': z
+    .object({
+      items: z
+        .array(z.object({ accountId: accountIdSchema, jid: bareJidSchema }).strict())
+        .min(1, 'Choose at least one request.')
+        .max(500, 'At most 500 requests at once.'),
+      action: z.enum(['accept', 'deny', 'block', 'report']),
+    })
     .strict(),
   /** The user is (or is no longer) looking at Heron: lets servers hold back what is not urgent. */
   'app.setActive': z.object({ active: z.boolean() }).strict(),
@@ -274,6 +517,78 @@ export const commandSchemas = {
   /** Writes a JSON Lines export (format in the README) into the data folder's exports/ and returns its path. */
   'archive.export': z.object({ conversationId: conversationIdSchema.optional() }).strict(),
   'archive.status': empty,
+  /** The conversation the window shows (null: none); no notification comes for what the user is reading. */
+  'app.setViewing': z.object({ conversationId: conversationIdSchema.nullable() }).strict(),
+  /** The xmpp: links handed to Heron that the window has not taken yet; taking empties the list. */
+  'app.takeUris': empty,
+  /** Asks the server for its registration form (XEP-0077), over TLS, before any account exists. */
+  'registration.form': z.object({ domain: domainSchema, host: hostSchema.optional(), port: portSchema.optional() }).strict(),
+  /** Creates the account on the server with the form's values, then adds it (password in the keychain). */
+  'registration.submit': z
+    .object({
+      domain: domainSchema,
+      host: hostSchema.optional(),
+      port: portSchema.optional(),
+      values: z.record(z.string().max(200), z.string().max(4000)).refine((v) => Object.keys(v).length <= 100, 'Too many fields.'),
+    })
+    .strict(),
+  'blocklist.list': z.object({ accountId: accountIdSchema }).strict(),
+  /** Lets a blocked address (bare, full or a domain, as the block list has it) reach us again. */
+  'blocklist.unblock': z.object({ accountId: accountIdSchema, jid: z.string().trim().min(1).max(MAX_JID) }).strict(),
+  /** The rooms a conference service lists (disco#items). */
+  'rooms.discover': z.object({ accountId: accountIdSchema, service: serviceSchema }).strict(),
+  'rooms.join': z.object({ ...roomRef, nick: nickSchema, password: roomPasswordSchema.optional() }).strict(),
+  'rooms.leave': z.object(roomRef).strict(),
+  /** Every room of every account, joined or waiting to be rejoined. */
+  'rooms.list': empty,
+  'rooms.setNick': z.object({ ...roomRef, nick: nickSchema }).strict(),
+  'rooms.setSubject': z.object({ ...roomRef, subject: z.string().max(2000, 'The subject is too long.') }).strict(),
+  /** Joins a new room and returns its configuration form, to be sent back with `rooms.configure`. */
+  'rooms.create': z.object({ ...roomRef, nick: nickSchema }).strict(),
+  /** Without `values`, returns the room's configuration form; with them, submits it. */
+  'rooms.configure': z
+    .object({ ...roomRef, values: z.record(z.string().max(200), z.array(z.string().max(10_000)).max(500)).optional() })
+    .strict(),
+  'rooms.destroy': z.object({ ...roomRef, reason: reasonSchema.optional() }).strict(),
+  /** Kick (role none), voice (participant), mute (visitor), moderator, by nick. */
+  'rooms.setRole': z.object({ ...roomRef, nick: nickSchema, role: roleSchema, reason: reasonSchema.optional() }).strict(),
+  /** Ban (outcast), member, admin, owner, or none, by real address. */
+  'rooms.setAffiliation': z.object({ ...roomRef, jid: bareJidSchema, affiliation: affiliationSchema, reason: reasonSchema.optional() }).strict(),
+  'rooms.occupants': z.object(roomRef).strict(),
+  /** A private message to an occupant: its own conversation (kind private), apart from any one-to-one chat. */
+  'rooms.sendPrivate': z.object({ ...roomRef, nick: nickSchema, body: z.string().min(1).max(100_000) }).strict(),
+  /** A moderator retracts someone's room message (XEP-0425). */
+  'rooms.moderate': z.object({ messageId: messageIdSchema, reason: reasonSchema.optional() }).strict(),
+  /** Invites someone to a room we are in (XEP-0249 direct invitation). */
+  'rooms.invite': z.object({ ...roomRef, jid: bareJidSchema, reason: reasonSchema.optional() }).strict(),
+  /** Invitations received and not answered yet, oldest first. */
+  'rooms.invites': empty,
+  /** Puts an invitation aside; a mediated one is declined through the room, which tells the inviter. */
+  'rooms.declineInvite': z.object({ ...roomRef, reason: reasonSchema.optional() }).strict(),
+  'bookmarks.list': z.object({ accountId: accountIdSchema }).strict(),
+  'bookmarks.set': z
+    .object({
+      accountId: accountIdSchema,
+      jid: bareJidSchema,
+      name: z.string().trim().max(200).optional(),
+      autojoin: z.boolean(),
+      nick: nickSchema.optional(),
+      password: roomPasswordSchema.optional(),
+    })
+    .strict(),
+  'bookmarks.remove': z.object({ accountId: accountIdSchema, jid: bareJidSchema }).strict(),
+  /** The per-conversation encryption switch (OMEMO), off until set. */
+  'omemo.setEnabled': z.object({ conversationId: conversationIdSchema, enabled: z.boolean() }).strict(),
+  /** The contact's OMEMO devices with their fingerprints and trust, and what a message would be encrypted with. */
+  'omemo.devices': z.object({ conversationId: conversationIdSchema }).strict(),
+  'omemo.setTrust': z
+    .object({
+      accountId: accountIdSchema,
+      jid: bareJidSchema,
+      deviceId: z.number().int().min(1).max(0xffffffff),
+      trust: z.enum(['verified', 'untrusted', 'blind']),
+    })
+    .strict(),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -289,11 +604,20 @@ export type CommandResults = {
   'accounts.remove': { accountId: string };
   'accounts.reconnect': AccountView;
   'accounts.trustCertificate': AccountView;
+  'accounts.allowPlain': AccountView;
   'contacts.list': ContactView[];
   'conversations.list': ConversationView[];
   'conversations.open': ConversationView;
+  'conversations.update': ConversationView;
+  'settings.get': Settings;
+  'settings.update': Settings;
   'messages.page': MessagePage;
   'messages.send': MessageView;
+  'messages.correct': MessageView;
+  'messages.react': MessageView;
+  'messages.retract': MessageView;
+  'messages.retry': MessageView;
+  'chatStates.send': { conversationId: number };
   'conversations.markRead': ConversationView;
   'presence.set': AccountView[];
   'contacts.add': { accountId: string; jid: string };
@@ -301,6 +625,9 @@ export type CommandResults = {
   'contacts.remove': { accountId: string; jid: string };
   'requests.list': SubscriptionRequestView[];
   'requests.answer': { accountId: string; jid: string };
+  'messageRequests.list': ConversationView[];
+  /** `reported`: a spam report went with the block (false where the server takes none). */
+  'requests.decide': { decided: number; reported: boolean };
   'app.setActive': { active: boolean };
   'messages.pageAfter': MessagePageAfter;
   'messages.around': MessagesAround;
@@ -308,6 +635,44 @@ export type CommandResults = {
   'conversations.delete': { conversationId: number };
   'archive.export': { file: string; messages: number };
   'archive.status': ArchiveStatus;
+  'app.setViewing': { conversationId: number | null };
+  'app.takeUris': UriRequest[];
+  'registration.form': RegistrationForm;
+  'registration.submit': AccountView;
+  'blocklist.list': string[];
+  'blocklist.unblock': { accountId: string; jid: string };
+  'rooms.discover': Array<{ jid: string; name?: string }>;
+  'rooms.join': RoomView;
+  'rooms.leave': RoomView;
+  'rooms.list': RoomView[];
+  'rooms.setNick': RoomView;
+  'rooms.setSubject': RoomView;
+  'rooms.create': { room: RoomView; form: DataFormView };
+  'rooms.configure': { form?: DataFormView };
+  'rooms.destroy': { accountId: string; jid: string };
+  'rooms.setRole': RoomView;
+  'rooms.setAffiliation': RoomView;
+  'rooms.occupants': OccupantView[];
+  'rooms.sendPrivate': MessageView;
+  'rooms.moderate': { messageId: number };
+  'rooms.invite': { accountId: string; room: string; jid: string };
+  'rooms.invites': RoomInviteView[];
+  'rooms.declineInvite': { accountId: string; room: string };
+  'bookmarks.list': BookmarkView[];
+  'bookmarks.set': BookmarkView[];
+  'bookmarks.remove': BookmarkView[];
+  'omemo.setEnabled': { conversationId: number; enabled: boolean };
+  /** `devices`: the contact's; `own`: my devices (this one included, `deviceId` says which), as my device lists name them. */
+  'omemo.devices': {
+    conversationId: number;
+    encryption: 'omemo' | 'omemo2' | null;
+    devices: OmemoDeviceView[];
+    own: OmemoDeviceView[];
+    deviceId?: number;
+    /** This device's fingerprint per version (empty until its keys are loaded). */
+    ownFingerprints: Array<{ version: 'omemo' | 'omemo2'; fingerprint: string }>;
+  };
+  'omemo.setTrust': { accountId: string; jid: string; deviceId: number; trust: 'verified' | 'untrusted' | 'blind' };
 };
 
 /** Every event main pushes to the renderer. */
@@ -318,9 +683,35 @@ export type EventPayloads = {
   'message.added': MessageView;
   'message.updated': MessageView;
   'conversation.changed': ConversationView;
-  'requests.changed': { accountId: string; requests: SubscriptionRequestView[] };
+  /** What changed in an account's subscription requests: `added` (new or updated) and `removed` JIDs. */
+  'requests.changed': { accountId: string; added: SubscriptionRequestView[]; removed: string[] };
   'conversation.removed': { conversationId: number };
   'archive.damaged': { reason: string };
+  /** An xmpp: link reached Heron; the window takes it (`app.takeUris`) and asks the user. */
+  'uri.opened': UriRequest;
+  /** The shell asks the window to show a conversation (a notification was clicked). */
+  'conversation.show': { conversationId: number };
+  'chatState.changed': { conversationId: number; accountId: string; peer: string; state: ChatState };
+  'room.changed': RoomView;
+  /** Occupant changes of a room, batched (a join into a big room brings thousands at once). */
+  'room.occupants': {
+    accountId: string;
+    room: string;
+    added: OccupantView[];
+    changed: OccupantView[];
+    /** Who left and why: kicked and banned are shown to everyone in the room; a nick change names the new nick. */
+    removed: Array<{ nick: string; why: 'left' | 'kicked' | 'banned' | 'nick-changed' | 'affiliation-changed' | 'members-only' | 'shutdown' | 'destroyed'; reason?: string; newNick?: string }>;
+  };
+  'bookmarks.changed': { accountId: string; bookmarks: BookmarkView[] };
+  /** An invitation arrived (`room.invited`), or was answered or put aside (`gone`). */
+  'room.invited': RoomInviteView;
+  'room.inviteGone': { accountId: string; room: string };
+  'settings.changed': Settings;
+  /**
+   * Someone's OMEMO devices changed (their list, a fingerprint first seen, a trust): the window
+   * asks `omemo.devices` again. `newDevices`: ids that appeared beside devices already known.
+   */
+  'omemo.devicesChanged': { accountId: string; jid: string; newDevices: number[] };
 };
 export type EventName = keyof EventPayloads;
 
@@ -344,6 +735,22 @@ export type ErrorCode =
 
 /** How a failed command crosses the bridge: a code the UI can branch on and a message it can show. */
 export type CommandError = { code: ErrorCode; message: string; /** The payload field at fault, for forms. */ field?: string };
+
+/**
+ * Whether a room message names `nick`: the whole nick, case-insensitively, not inside a
+ * longer word ("bob" in "Bob, hi" and "@bob:", not in "bobby" or "kebob"). Shared by the
+ * window (highlight) and the core (notifications).
+ */
+export function mentionsNick(body: string, nick: string): boolean {
+  const wanted = nick.trim().toLocaleLowerCase();
+  if (!wanted) return false;
+  const text = body.toLocaleLowerCase();
+  const isWord = (ch: string | undefined) => ch !== undefined && /[\p{L}\p{N}_]/u.test(ch);
+  for (let at = text.indexOf(wanted); at !== -1; at = text.indexOf(wanted, at + 1)) {
+    if (!isWord(text[at - 1]) && !isWord(text[at + wanted.length])) return true;
+  }
+  return false;
+}
 
 export function isCommandName(name: unknown): name is CommandName {
   return typeof name === 'string' && Object.hasOwn(commandSchemas, name);

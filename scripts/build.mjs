@@ -5,6 +5,7 @@
 //   main/host/cli.ts    -> dist/host/cli.mjs       the headless host itself
 //   renderer/           -> dist/renderer/          by Vite (vite.config.ts)
 // Native modules stay external: they are loaded from node_modules (unpacked from app.asar).
+// electron-updater too: main loads it only when updates are on (main/shell/updates.ts).
 // An entry whose source does not exist yet is reported and skipped.
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -19,7 +20,7 @@ const bundles = [
     options: {
       platform: 'node',
       format: 'cjs',
-      external: ['electron', ...natives],
+      external: ['electron', 'electron-updater', ...natives],
       // import('keytar') becomes require(): the CommonJS loader is the one that knows app.asar.unpacked.
       supported: { 'dynamic-import': false },
     },

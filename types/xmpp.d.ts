@@ -17,6 +17,13 @@ declare module '@xmpp/xml' {
     toString(): string;
     clone(): Element;
   }
+  /** The stream parser (ltx underneath): `write(text)`, emitting start, element, end and error. */
+  export class Parser {
+    constructor();
+    write(text: string): void;
+    on(event: string, listener: (...args: never[]) => void): this;
+    emit(event: string, ...args: unknown[]): boolean;
+  }
   type Child = Element | string | null | undefined | false;
   export default function xml(name: string, attrs?: Record<string, string | number | undefined> | null, ...children: Array<Child | Child[]>): Element;
 }
@@ -56,7 +63,8 @@ declare module '@xmpp/client-core' {
     restart(): Promise<void>;
     connect(service: string): Promise<void>;
     open(options: { domain: string; lang?: string }): Promise<Element>;
-    _attachSocket(socket: unknown): void;
+    /** Writes raw text to the stream (a stream error and the closing tag). */
+    write(text: string): Promise<void>;
   }
   export { default as xml } from '@xmpp/xml';
   export { default as jid } from '@xmpp/jid';
@@ -98,23 +106,6 @@ declare module '@xmpp/iq/callee.js' {
   export default function iqCallee(deps: { middleware: Middleware; entity: Client }): IqCallee;
 }
 
-declare module '@xmpp/sasl' {
-  import type { Client } from '@xmpp/client-core';
-  import type { StreamFeatures } from '@xmpp/stream-features';
-  export type Authenticate = (credentials: { username: string; password: string }, mechanism: string) => Promise<void>;
-  export default function sasl(deps: { streamFeatures: StreamFeatures; saslFactory: unknown }, onAuthenticate: (authenticate: Authenticate, mechanisms: string[], fast: unknown, entity: Client) => Promise<void>): void;
-}
-
-declare module '@xmpp/sasl-scram-sha-1' {
-  export default function scramsha1(factory: unknown): void;
-}
-declare module '@xmpp/sasl-plain' {
-  export default function plain(factory: unknown): void;
-}
-declare module 'saslmechanisms' {
-  export default class SASLFactory {}
-}
-
 declare module '@xmpp/resource-binding' {
   import type { IqCaller } from '@xmpp/iq/caller.js';
   import type { StreamFeatures } from '@xmpp/stream-features';
@@ -134,22 +125,25 @@ declare module '@xmpp/stream-management' {
     max: string | null;
     /** Stanzas sent on this stream and not yet acknowledged by the server. */
     outbound_q: Array<{ stanza: Element; stamp: string }>;
+    /** Stanzas received and counted on this stream ('h' of our acks). */
+    inbound: number;
     on(event: 'ack' | 'fail', listener: (stanza: Element) => void): this;
     on(event: 'resumed', listener: () => void): this;
   }
   export default function streamManagement(deps: { streamFeatures: StreamFeatures; entity: Client; middleware: Middleware }): StreamManagement;
 }
 
-declare module '@xmpp/tcp' {
-  import type { Client } from '@xmpp/client-core';
-  export default function tcp(deps: { entity: Client }): void;
-}
-declare module '@xmpp/tls/lib/Connection.js' {
-  export default class ConnectionTLS {
-    /** The socket class the connection instantiates (set on the prototype). */
+declare module '@xmpp/tcp/lib/Connection.js' {
+  export default class ConnectionTCP {
+    /** The socket and parser classes the connection instantiates (set on the prototype). */
     Socket: unknown;
+    Parser: unknown;
     socketParameters(service: string): Record<string, unknown> | undefined;
   }
+}
+declare module '@xmpp/tls/lib/Connection.js' {
+  import ConnectionTCP from '@xmpp/tcp/lib/Connection.js';
+  export default class ConnectionTLS extends ConnectionTCP {}
 }
 declare module '@xmpp/events' {
   export function promise<T = unknown>(target: unknown, event: string, rejectEvent?: string | null, timeout?: number): Promise<T>;

@@ -1,21 +1,30 @@
-// Composition root of the core: archive, vault, accounts and the command handlers, wired
-// once. The shell (Electron) and the headless host both drive it through `handle`/`onEvent`.
+// Composition root of the core: archive, vault, accounts, and the API: the commands about the
+// core itself (accounts, archive, app) are here; every other one is served by the protocol
+// module that declares it (features/modules.ts). The shell (Electron) and the headless host
+// both drive it through `handle`/`onEvent`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import type { ArchiveStatus, EventName, EventPayloads } from '../../preload/contract';
-import { Archive } from './archive/archive';
+import { Archive, NotFoundError } from './archive/archive';
 import { openArchive, watchHealth } from './archive/recovery';
 import { exportArchive } from './archive/export';
 import type { Vault } from './vault';
-import { CommandFailure, createCommandDispatcher, type CommandHandlers } from './api';
+import { CommandFailure, createCommandDispatcher } from './api';
 import { Account } from './accounts/account';
-import { systemClock, type Clock, type Emit, type Log } from './features/feature';
+import { register, registrationForm } from './accounts/registration';
+import { systemClock, type Clock, type CommandScope, type Emit, type Log } from './features/feature';
+import { FEATURE_MODULES, composeCommands, type CoreCommands } from './features/modules';
+import { readSettings, updateSettings } from './settings';
+import { csiModule } from './features/csi';
+import { mucModule } from './features/muc';
 import { createSession, type Session, type SessionOptions } from './xmpp/session';
 import type { SrvResolver } from './xmpp/endpoints';
 import type { BackoffPolicy } from './accounts/backoff';
 import type { KeepalivePolicy } from './features/keepalive';
+import { Attention, type AttentionOptions } from './attention/attention';
+import { UriInbox } from './uri-inbox';
 
 export type CoreOptions = {
   dataDir: string;
@@ -30,6 +39,8 @@ export type CoreOptions = {
   backoff?: BackoffPolicy;
   /** When to ping a silent server and how long to wait for its answer; tests shorten it. */
   keepalive?: KeepalivePolicy;
+  /** Where notification decisions go (native notifications, the host's recorder); none without. */
+  notifications?: AttentionOptions;
 };
 
 export interface Core {
@@ -40,6 +51,10 @@ export interface Core {
   setActive(active: boolean): void;
   suspend(): void;
   resume(): void;
+  /** An xmpp: link handed to the app: filed for the window, which asks the user (`uri.opened`). */
+  openUri(text: string): void;
+  /** Asks the window to show a conversation (a notification was clicked). */
+  showConversation(conversationId: number): void;
   close(): Promise<void>;
 }
 
@@ -54,6 +69,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   if (opened.recovered) log('error', `archive damaged, moved to ${opened.recovered.movedTo}: ${opened.recovered.reason}`);
   const archiveStatus: ArchiveStatus = { recovered: opened.recovered, damaged: null };
   const archive = new Archive(opened.db, clock.now);
+  // The user's settings, read once and kept current by settings.update: the notification policy
+  // asks them on every decision (protocol modules read them from the archive, settings.ts).
+  let settings = readSettings(archive);
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   const emit: Emit = <E extends EventName>(event: E, payload: EventPayloads[E]) => {
     for (const listener of listeners) {
@@ -77,6 +95,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...(options.backoff ? { backoff: options.backoff } : {}),
     ...(options.keepalive ? { keepalive: options.keepalive } : {}),
   };
+  const registrationDeps = { resolveSrv: accountDeps.resolveSrv, ...(options.trustedCAs ? { trustedCAs: options.trustedCAs } : {}) };
   const accounts = new Map<string, Account>();
   const removed = archive.removedAccountIds();
   for (const record of archive.listAccounts()) if (!removed.has(record.id)) accounts.set(record.id, new Account(record, accountDeps));
@@ -89,29 +108,32 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     return found;
   };
 
-  const handlers: CommandHandlers = {
+  /** Adds an account whose password we were given (the user's, or the one just registered). */
+  async function addAccount({ jid, password, host, port }: { jid: string; password: string; host?: string | undefined; port?: number | undefined }) {
+    if ([...accounts.values()].some((a) => a.jid === jid)) {
+      throw new CommandFailure('conflict', `${jid} is already set up.`);
+    }
+    // An address removed earlier with its history kept comes back with that history.
+    const previous = archive.listAccounts().find((r) => r.jid === jid);
+    // Keychain first: an account we could not store a password for is not created.
+    await options.vault.setPassword(jid, password);
+    let record;
+    if (previous) {
+      archive.reattachAccount(previous.id, host || null, port ?? null);
+      record = archive.getAccount(previous.id);
+    } else {
+      record = { id: randomUUID(), jid, host: host || null, port: port ?? null, resource: `heron-${randomUUID().slice(0, 8)}`, enabled: true };
+      archive.insertAccount(record);
+    }
+    const added = new Account(record, accountDeps);
+    accounts.set(record.id, added);
+    launch(added);
+    return added.view();
+  }
+
+  const own: CoreCommands = {
     'accounts.list': () => [...accounts.values()].map((a) => a.view()),
-    'accounts.add': async ({ jid, password, host, port }) => {
-      if ([...accounts.values()].some((a) => a.jid === jid)) {
-        throw new CommandFailure('conflict', `${jid} is already set up.`);
-      }
-      // An address removed earlier with its history kept comes back with that history.
-      const previous = archive.listAccounts().find((r) => r.jid === jid);
-      // Keychain first: an account we could not store a password for is not created.
-      await options.vault.setPassword(jid, password);
-      let record;
-      if (previous) {
-        archive.reattachAccount(previous.id, host || null, port ?? null);
-        record = archive.getAccount(previous.id);
-      } else {
-        record = { id: randomUUID(), jid, host: host || null, port: port ?? null, resource: `heron-${randomUUID().slice(0, 8)}`, enabled: true };
-        archive.insertAccount(record);
-      }
-      const added = new Account(record, accountDeps);
-      accounts.set(record.id, added);
-      launch(added);
-      return added.view();
-    },
+    'accounts.add': (payload) => addAccount(payload),
     'accounts.update': async ({ accountId, password, host, port }) => {
       const changed = account(accountId);
       // Keychain first: if it fails, nothing has changed.
@@ -136,6 +158,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       await gone.disconnect();
       // Keychain first: if it fails the account stays, and removing it again can finish the job.
       await options.vault.deletePassword(gone.jid);
+      // The key that seals its OMEMO identity: without it, nothing left in the archive can speak for the account.
+      await options.vault.deleteSecret('omemo-identity', gone.jid);
       if (deleteHistory) archive.removeAccount(accountId);
       else archive.detachAccount(accountId);
       accounts.delete(accountId);
@@ -159,78 +183,77 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       target.reconnect();
       return target.view();
     },
-    'contacts.list': ({ accountId }) => account(accountId).roster.contacts(),
-    'conversations.list': () => archive.listConversations(),
-    'conversations.open': ({ accountId, peer }) => {
-      account(accountId);
-      return archive.openConversation(accountId, peer);
-    },
-    'messages.page': ({ conversationId, before, limit }) => {
-      archive.getConversation(conversationId);
-      return archive.pageBefore(conversationId, before, limit);
-    },
-    'messages.send': ({ conversationId, body }) => {
-      const conversation = archive.getConversation(conversationId);
-      if (!accounts.has(conversation.accountId)) {
-        throw new CommandFailure('not-found', 'The account of this chat was removed. Add it again to send from it.');
-      }
-      return account(conversation.accountId).chat.send(conversation.peer, body);
-    },
-    'conversations.markRead': ({ conversationId }) => {
-      const conversation = account(archive.getConversation(conversationId).accountId).markers.markRead(conversationId);
-      emit('conversation.changed', conversation);
-      return conversation;
-    },
-    'presence.set': ({ accountId, show, status }) => {
-      const targets = accountId === undefined ? [...accounts.values()] : [account(accountId)];
-      return Promise.all(targets.map((a) => a.setPresence({ show, ...(status ? { status } : {}) })));
-    },
-    'contacts.add': async ({ accountId, jid, name, groups }) => {
-      await account(accountId).roster.add(jid, { ...(name !== undefined ? { name } : {}), ...(groups ? { groups } : {}) });
-      return { accountId, jid };
-    },
-    'contacts.update': async ({ accountId, jid, name, groups }) => {
-      await account(accountId).roster.update(jid, name, groups);
-      return { accountId, jid };
-    },
-    'contacts.remove': async ({ accountId, jid }) => {
-      await account(accountId).roster.remove(jid);
-      return { accountId, jid };
-    },
-    'requests.list': ({ accountId }) => account(accountId).subscriptions.list(),
-    'requests.answer': async ({ accountId, jid, answer }) => {
-      await account(accountId).subscriptions.answer(jid, answer);
-      return { accountId, jid };
+    'accounts.allowPlain': async ({ accountId }) => {
+      const target = account(accountId);
+      // Only after a refusal the user has seen, never ahead of one.
+      if (!target.refusedPlain()) throw new CommandFailure('conflict', 'This account was not refused a PLAIN login.');
+      archive.allowPlain(accountId);
+      target.reconnect();
+      return target.view();
     },
     'app.setActive': ({ active }) => {
       setActive(active);
       return { active };
     },
-    'messages.pageAfter': ({ conversationId, after, limit }) => {
-      archive.getConversation(conversationId);
-      return archive.pageAfter(conversationId, after, limit);
-    },
-    'messages.around': ({ messageId, limit }) => archive.pageAround(messageId, limit),
-    'messages.search': (query) => archive.search(query),
-    'conversations.delete': ({ conversationId }) => {
-      archive.deleteConversation(conversationId);
-      emit('conversation.removed', { conversationId });
-      void archive.purgeDeleted();
-      return { conversationId };
-    },
     'archive.export': async ({ conversationId }) => {
-      const conversations = conversationId === undefined ? archive.listConversations() : [archive.getConversation(conversationId)];
+      // Message requests and blocked senders' chats too: an export keeps everything the archive does.
+      const conversations = conversationId === undefined ? archive.listAllConversations() : [archive.getConversation(conversationId)];
       const stamp = new Date(clock.now()).toISOString().replace(/[:.]/g, '-');
       const file = path.join(options.dataDir, 'exports', `heron-${conversationId === undefined ? 'all' : `conversation-${conversationId}`}-${stamp}.jsonl`);
       const messages = await exportArchive(archive, file, { accounts: archive.listAccounts(), conversations }, clock.now());
       return { file, messages };
     },
     'archive.status': () => archiveStatus,
+    'app.setViewing': ({ conversationId }) => {
+      attention?.setViewing(conversationId);
+      return { conversationId };
+    },
+    'app.takeUris': () => uris.take(),
+    'registration.form': ({ domain, host, port }) => registrationForm({ domain, ...(host ? { host } : {}), ...(port ? { port } : {}) }, registrationDeps),
+    'registration.submit': async ({ domain, host, port, values }) => {
+      const jid = `${values.username?.trim().toLowerCase() ?? ''}@${domain}`;
+      if ([...accounts.values()].some((a) => a.jid === jid)) throw new CommandFailure('conflict', `${jid} is already set up.`, 'username');
+      const created = await register({ domain, ...(host ? { host } : {}), ...(port ? { port } : {}) }, values, registrationDeps);
+      log('info', `registered ${created.jid}`);
+      return addAccount({ ...created, host, port });
+    },
+    'settings.get': () => settings,
+    'settings.update': (patch) => {
+      settings = updateSettings(archive, patch);
+      emit('settings.changed', settings);
+      return settings;
+    },
   };
   function setActive(active: boolean): void {
-    for (const a of accounts.values()) a.csi.setActive(active);
+    windowActive = active;
+    for (const a of accounts.values()) a.feature(csiModule).setActive(active);
   }
-  const handle = createCommandDispatcher(handlers, (message) => log('error', message));
+  const uris = new UriInbox();
+  // The window is in front when the app starts; app.setActive says when that changes.
+  let windowActive = true;
+  const attention =
+    options.notifications &&
+    new Attention({
+      ...options.notifications,
+      conversations: archive.listAllConversations(),
+      accounts: [...accounts.values()].map((a) => a.view()),
+      conversation: (id) => {
+        try {
+          return archive.getConversation(id);
+        } catch (error) {
+          if (error instanceof NotFoundError) return undefined;
+          throw error;
+        }
+      },
+      prefs: () => settings.notifications,
+      senderName: (accountId, jid) => archive.rosterItem(accountId, jid)?.name || jid,
+      ownNick: (accountId, room) => accounts.get(accountId)?.feature(mucModule).nickIn(room),
+      now: clock.now,
+      active: () => windowActive,
+    });
+  if (attention) listeners.add((event, payload) => attention.hear(event, payload as never));
+  const scope: CommandScope = { archive, emit, account, findAccount: (id) => accounts.get(id), accounts: () => [...accounts.values()] };
+  const handle = createCommandDispatcher(composeCommands(own, FEATURE_MODULES, scope, log), (message) => log('error', message));
 
   for (const a of accounts.values()) a.start();
   void archive.purgeDeleted(); // finishes deletions a previous run was interrupted in
@@ -261,6 +284,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     resume() {
       // Connects now, cutting pending retries short; states the user must act on stay.
       for (const a of accounts.values()) a.start();
+    },
+    openUri(text) {
+      emit('uri.opened', uris.put(text, [...accounts.values()].map((a) => ({ id: a.id, jid: a.jid }))));
+    },
+    showConversation(conversationId) {
+      emit('conversation.show', { conversationId });
     },
     async close() {
       await Promise.all([...accounts.values()].map((a) => a.disconnect()));

@@ -7,3 +7,6 @@ export { CommandFailure } from './api';
 export { fileLog } from './log';
 export type { BackoffPolicy } from './accounts/backoff';
 export type { KeepalivePolicy } from './features/keepalive';
+export type { AttentionOptions, NotificationSink } from './attention/attention';
+export { DEFAULT_NOTIFICATION_PREFS } from './attention/policy';
+export type { Decision, Notice, NotificationPrefs } from './attention/policy';

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { Core } from '../core';
+import { contentSecurityPolicy, rendererHeaders } from '../shell/renderer-serving';
 import type { CommandError, WireEvent, WireRequest, WireResponse } from '../../preload/contract';
 
 export type HostOptions = {
@@ -19,24 +20,31 @@ export type HostOptions = {
   port?: number;
   token?: string;
   log?: (message: string) => void;
+  /** What local processes may ask of the running host (POST /control, with this run's token). */
+  control?: HostControl;
 };
+
+/** The desktop shell's doings, reachable in the headless host from the command line and tests. */
+export type HostControl = {
+  /** An xmpp: link, as a second instance hands it over. */
+  openUri(text: string): void;
+  /** A click on the notice of a conversation, as a native notification reports it. */
+  clickNotification(conversationId: number): void;
+  /** What the notification policy decided so far. */
+  notifications(): unknown;
+  /** The event loop's longest delays since the previous ask (the benchmarks' main-process stall). */
+  eventLoop(): unknown;
+};
+
+/** A control request: exactly one of these. */
+export type ControlRequest = { openUri: string } | { clickNotification: number } | { notifications: true } | { eventLoop: true };
+const MAX_CONTROL_BYTES = 16 * 1024;
 
 export type Host = { url: string; origin: string; token: string; port: number; close(): Promise<void> };
 
 export const BRIDGE_PATH = '/heron-bridge.js';
 const BRIDGE_MARKER = '<!-- heron:bridge -->';
 const MAX_FRAME_BYTES = 1024 * 1024;
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
 
 function sameSecret(given: string | null, expected: string): boolean {
   if (given === null) return false;
@@ -78,6 +86,10 @@ export async function startHost(options: HostOptions): Promise<Host> {
       response.writeHead(421).end('wrong host');
       return;
     }
+    if (request.url === '/control' && request.method === 'POST') {
+      serveControl(request, response);
+      return;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
@@ -92,14 +104,48 @@ export async function startHost(options: HostOptions): Promise<Host> {
     if (path.basename(file) === 'index.html') {
       body = body.toString('utf8').replace(BRIDGE_MARKER, `<script src=".${BRIDGE_PATH}"></script>`);
     }
-    response.writeHead(200, {
-      'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-    });
+    // The page reaches the core through this host's WebSocket: the one source added to the CSP.
+    response.writeHead(200, rendererHeaders(file, contentSecurityPolicy([`ws://${hostHeader}`])));
     response.end(request.method === 'HEAD' ? undefined : body);
   });
+
+  function serveControl(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? null;
+    if (!options.control || !sameSecret(bearer, token)) {
+      response.writeHead(403).end('forbidden');
+      return;
+    }
+    const control = options.control;
+    let text = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.length > MAX_CONTROL_BYTES) request.destroy();
+    });
+    request.on('end', () => {
+      const answer = (status: number, body: unknown) => response.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+      let asked: Partial<Record<'openUri' | 'clickNotification' | 'notifications' | 'eventLoop', unknown>>;
+      try {
+        asked = JSON.parse(text) as typeof asked;
+      } catch {
+        answer(400, { error: 'not JSON' });
+        return;
+      }
+      if (typeof asked.openUri === 'string') {
+        control.openUri(asked.openUri);
+        answer(200, { ok: true });
+      } else if (typeof asked.clickNotification === 'number') {
+        control.clickNotification(asked.clickNotification);
+        answer(200, { ok: true });
+      } else if (asked.notifications === true) {
+        answer(200, control.notifications());
+      } else if (asked.eventLoop === true) {
+        answer(200, control.eventLoop());
+      } else {
+        answer(400, { error: 'unknown control request' });
+      }
+    });
+  }
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   server.on('upgrade', (request, socket: Duplex, head) => {
@@ -167,4 +213,15 @@ export async function startHost(options: HostOptions): Promise<Host> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Sends a control request to the host running on `port` (a second instance, a test). */
+export async function controlHost(port: number, token: string, request: ControlRequest): Promise<unknown> {
+  const response = await fetch(`http://127.0.0.1:${port}/control`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(request),
+  });
+  if (!response.ok) throw new Error(`the host refused the control request (${response.status})`);
+  return response.json();
 }

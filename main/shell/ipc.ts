@@ -12,7 +12,7 @@ export type IpcDeps = {
   core: Pick<Core, 'handle' | 'onEvent'>;
   /** The webContents of our window while it is open: the only one served and told events. */
   target: () => Pick<WebContents, 'mainFrame' | 'send' | 'isDestroyed'> | undefined;
-  /** The file: URL of our renderer's index page. */
+  /** Our renderer's index page on its own origin (APP_URL, heron://app/index.html). */
   appUrl: string;
   log: (level: 'warn' | 'error', message: string) => void;
 };

@@ -1,21 +1,50 @@
 // Electron entry: one instance, one window, the core behind IPC. What can be decided without
-// Electron is decided in security.ts, ipc.ts and connectivity.ts, where it is tested.
+// Electron is decided in security.ts, lockdown.ts, window*.ts, context-menu.ts, updates.ts,
+// ipc.ts and connectivity.ts, where it is tested.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, net, powerMonitor, session, shell, type WebContents } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  clipboard,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  net,
+  Notification,
+  powerMonitor,
+  protocol,
+  screen,
+  session,
+  shell,
+  Tray,
+} from 'electron';
 import { createCore, keytarVault } from '../core';
+import { APP_SCHEME_REGISTRATION, APP_URL } from './app-protocol';
 import { watchConnectivity } from './connectivity';
 import { registerIpc } from './ipc';
-import { decideNavigation, isPermissionAllowed } from './security';
+import { confineContents, lockDownSession, type LinkOpener } from './lockdown';
+import { decideUpdates } from './updates';
+import { attachContextMenu, mainWindowOptions, spellCheckLanguages, trackWindowState } from './window';
+import { placeWindow, windowStateStore, type WindowStateStore } from './window-state';
+import { desktopShell } from './desktop';
+import { listenForOpenUrl, uriFromArgv, UriRelay } from './single-instance';
 
 // The app root holds package.json and dist/, in a checkout and inside app.asar alike.
 const appRoot = app.getAppPath();
-const appUrl = pathToFileURL(path.join(appRoot, 'dist/renderer/index.html')).href;
+const rendererDir = path.join(appRoot, 'dist/renderer');
 const preloadPath = path.join(appRoot, 'dist/preload/preload.cjs');
 // How long quitting waits for the core to close connections and the archive.
 const CLOSE_TIMEOUT_MS = 5_000;
 
 let mainWindow: BrowserWindow | undefined;
+let windowState: WindowStateStore | undefined;
+// xmpp: links from the first start's command line and (macOS, even before ready) open-url.
+const uris = new UriRelay();
+const firstUri = uriFromArgv(process.argv);
+if (firstUri !== undefined) uris.hand(firstUri);
+const desktop = desktopShell({ app, Tray, Menu, Notification, nativeImage, appRoot, window: () => mainWindow, showWindow: () => showWindow(), log });
 
 function log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
   console[level](`heron: ${message}`);
@@ -27,23 +56,38 @@ if (app.commandLine.hasSwitch('user-data-dir')) {
   app.setPath('userData', path.resolve(app.commandLine.getSwitchValue('user-data-dir')));
 }
 
+// Links from the page: web and mail to the system, xmpp: to us, the rest nowhere (security.ts).
+const links: LinkOpener = {
+  openExternal: (url) => shell.openExternal(url),
+  openXmpp: (uri) => receiveXmppUri(uri),
+  log,
+};
+
+// Our renderer's origin, heron://app/ (app-protocol.ts); privileges can only be given before ready.
+protocol.registerSchemesAsPrivileged([APP_SCHEME_REGISTRATION]);
+
 if (!app.requestSingleInstanceLock()) {
   // Another Heron owns the archive; it shows its window (second-instance in start()).
   app.quit();
 } else {
   app.enableSandbox();
-  app.on('web-contents-created', (_event, contents) => confine(contents));
+  listenForOpenUrl(app, uris, () => uris.delivering && showWindow());
+  app.on('web-contents-created', (_event, contents) => confineContents(contents, APP_URL, links));
   app.whenReady().then(start).catch(fail);
 }
 
 async function start(): Promise<void> {
-  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) =>
-    callback(isPermissionAllowed(permission)),
-  );
-  session.defaultSession.setPermissionCheckHandler((_contents, permission) => isPermissionAllowed(permission));
+  lockDownSession(session.defaultSession, rendererDir);
+  // macOS checks spelling with its own checker in the system's languages.
+  if (process.platform !== 'darwin') {
+    const languages = spellCheckLanguages(app.getPreferredSystemLanguages(), session.defaultSession.availableSpellCheckerLanguages);
+    if (languages.length > 0) session.defaultSession.setSpellCheckerLanguages(languages);
+  }
+  windowState = windowStateStore(path.join(app.getPath('userData'), 'window-state.json'), { log: (message) => log('warn', message) });
+  await windowState.load();
 
-  const core = await createCore({ dataDir: app.getPath('userData'), vault: keytarVault(), log });
-  const stopIpc = registerIpc({ ipcMain, core, target: () => mainWindow?.webContents, appUrl, log });
+  const core = await createCore({ dataDir: app.getPath('userData'), vault: keytarVault(), log, notifications: desktop.notifications });
+  const stopIpc = registerIpc({ ipcMain, core, target: () => mainWindow?.webContents, appUrl: APP_URL, log });
   powerMonitor.on('suspend', () => core.suspend());
   powerMonitor.on('resume', () => core.resume());
   const stopWatching = watchConnectivity(
@@ -60,6 +104,7 @@ async function start(): Promise<void> {
     event.preventDefault();
     stopWatching();
     stopIpc();
+    desktop.stop();
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
     Promise.race([core.close(), timeout])
       .catch((error: unknown) => log('error', `closing failed: ${String(error)}`))
@@ -81,54 +126,63 @@ async function start(): Promise<void> {
     window.on('closed', () => core.setActive(false));
   });
   // Only now: a window opened before the IPC handlers exist would see a core that is not there.
-  app.on('second-instance', () => showWindow());
+  await desktop.attach(core, uris);
   app.on('activate', () => showWindow());
+  startUpdates();
   showWindow();
 }
 
 function showWindow(): void {
   if (mainWindow !== undefined) {
     if (mainWindow.isMinimized()) mainWindow.restore();
+    if (!mainWindow.isVisible()) mainWindow.show(); // hidden to the tray
     mainWindow.focus();
     return;
   }
-  const window = new BrowserWindow({
-    width: 1100,
-    height: 720,
-    minWidth: 480,
-    minHeight: 360,
-    show: false,
-    title: 'Heron',
-    webPreferences: {
-      preload: preloadPath,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      webviewTag: false,
-    },
-  });
-  window.once('ready-to-show', () => window.show());
+  mainWindow = createMainWindow();
+}
+
+/** The main window where it was last (on a display that is there), at its zoom, with its menu. */
+function createMainWindow(): BrowserWindow {
+  const saved = windowState?.latest();
+  const bounds = placeWindow(
+    saved?.bounds,
+    screen.getAllDisplays().map((display) => display.workArea),
+    screen.getPrimaryDisplay().workArea,
+  );
+  const window = new BrowserWindow(mainWindowOptions(preloadPath, bounds));
+  window.once('ready-to-show', () => desktop.startsHidden() || (saved?.maximized === true ? window.maximize() : window.show()));
+  window.webContents.once('did-finish-load', () => window.webContents.setZoomLevel(saved?.zoomLevel ?? 0));
+  if (windowState !== undefined) trackWindowState(window, windowState, process.platform);
+  attachContextMenu(window.webContents, (items) => Menu.buildFromTemplate(items), (text) => clipboard.writeText(text));
   window.on('closed', () => {
     if (mainWindow === window) mainWindow = undefined;
   });
-  mainWindow = window;
-  window.loadURL(appUrl).catch((error: unknown) => log('error', `could not load ${appUrl}: ${String(error)}`));
+  window.loadURL(APP_URL).catch((error: unknown) => log('error', `could not load ${APP_URL}: ${String(error)}`));
+  return window;
 }
 
-/** Keeps every webContents on our page: no new windows, no navigation, no webviews. */
-function confine(contents: WebContents): void {
-  contents.setWindowOpenHandler(({ url }) => {
-    if (decideNavigation(url, appUrl) === 'open-externally') void shell.openExternal(url);
-    return { action: 'deny' };
+// xmpp: links clicked in the window go where those the system hands over go.
+function receiveXmppUri(uri: string): void {
+  uris.hand(uri);
+  showWindow();
+}
+
+/** electron-updater, only in a packaged build given a feed (updates.ts says when). */
+function startUpdates(): void {
+  const decision = decideUpdates({
+    isPackaged: app.isPackaged,
+    platform: process.platform,
+    feedConfigured: existsSync(path.join(process.resourcesPath, 'app-update.yml')),
+    env: process.env,
   });
-  contents.on('will-frame-navigate', (event) => {
-    const decision = decideNavigation(event.url, appUrl);
-    if (decision === 'allow' && event.isMainFrame) return;
-    event.preventDefault();
-    if (decision === 'open-externally' && event.isMainFrame) void shell.openExternal(event.url);
-  });
-  contents.on('will-attach-webview', (event) => event.preventDefault());
+  if (!decision.check) {
+    log('info', `automatic updates off: ${decision.reason}`);
+    return;
+  }
+  import('electron-updater')
+    .then(({ autoUpdater }) => autoUpdater.checkForUpdatesAndNotify())
+    .catch((error: unknown) => log('warn', `update check failed: ${String(error)}`));
 }
 
 function fail(error: unknown): void {

@@ -1,18 +1,25 @@
 // The shell's security decisions as plain functions, so they are tested under Node without
 // Electron: which page is ours, who may call the API, where a window may go, which links
-// leave for the system browser.
+// leave for the system browser, which permissions a page gets.
+import { APP_ORIGIN } from './app-protocol';
 
-/** True when `url` is our renderer's index page. Query and fragment are the page's own business. */
+/** The origin of a URL, also for our custom scheme (WHATWG gives non-special schemes "null"). */
+function originOf(url: URL): string {
+  return `${url.protocol}//${url.host}`;
+}
+
+/**
+ * True when `url` is our renderer's index page (`appUrl`, on our custom origin). Query and
+ * fragment are the page's own business.
+ */
 export function isAppUrl(url: string, appUrl: string): boolean {
   const actual = parse(url);
   const expected = parse(appUrl);
   return (
     actual !== undefined &&
     expected !== undefined &&
-    actual.protocol === 'file:' &&
-    expected.protocol === 'file:' &&
-    // A host in a file: URL is a network share (file://server/...), never our install.
-    actual.host === expected.host &&
+    originOf(expected) === APP_ORIGIN &&
+    originOf(actual) === APP_ORIGIN &&
     // URL parsing has already folded `..` and percent-encoding of unreserved characters.
     actual.pathname === expected.pathname
   );
@@ -28,13 +35,13 @@ export type SenderFacts = {
   url: string | undefined;
 };
 
-/** Only our own top-level page, showing our own index, may use the API. */
+/** Only our own top-level page, showing our own index on our origin, may use the API. */
 export function isTrustedSender(sender: SenderFacts, appUrl: string): boolean {
   return sender.fromOurWindow && sender.isMainFrame && sender.url !== undefined && isAppUrl(sender.url, appUrl);
 }
 
 // Schemes the system may open for us. Everything else (file:, javascript:, data:, custom
-// handlers that might start programs) is refused.
+// handlers that might start programs) is refused. xmpp: links are ours to handle.
 const EXTERNAL_SCHEMES = new Set(['https:', 'http:', 'mailto:']);
 
 /** True when `url` may be handed to the system (shell.openExternal). */
@@ -44,25 +51,41 @@ export function isExternalAllowed(url: string): boolean {
   return parsed.protocol === 'mailto:' || parsed.hostname !== '';
 }
 
-export type NavigationDecision = 'allow' | 'open-externally' | 'deny';
+/** Where a link goes: the system's browser or mailer, our own xmpp: handling, or nowhere. */
+export type LinkRoute = 'open-externally' | 'open-xmpp' | 'refuse';
+
+export function routeLink(url: string): LinkRoute {
+  if (isExternalAllowed(url)) return 'open-externally';
+  return parse(url)?.protocol === 'xmpp:' ? 'open-xmpp' : 'refuse';
+}
+
+export type NavigationDecision = 'allow' | Exclude<LinkRoute, 'refuse'> | 'deny';
 
 /**
- * A window only ever shows our index page. A link elsewhere never navigates the window:
- * it opens in the system browser when its scheme is allow-listed and goes nowhere otherwise.
+ * A window only ever shows our index page. A link elsewhere never navigates the window: it is
+ * routed like any link (routeLink) and the window stays.
  */
 export function decideNavigation(url: string, appUrl: string): NavigationDecision {
   if (isAppUrl(url, appUrl)) return 'allow';
-  return isExternalAllowed(url) ? 'open-externally' : 'deny';
+  const route = routeLink(url);
+  return route === 'refuse' ? 'deny' : route;
 }
 
 function parse(url: string): URL | undefined {
   return URL.canParse(url) ? new URL(url) : undefined;
 }
 
-// Web permissions the page may have. Notifications come from main later, not from the page;
-// writing to the clipboard (a "copy" button) is harmless.
-const PAGE_PERMISSIONS = new Set(['clipboard-sanitized-write']);
+// Web permissions our page may have: notifications, and writing plain text to the clipboard
+// (a message's "Copy text"; Chromium strips anything but text). Reading the clipboard stays
+// refused: a paste reaches the page as the user's own paste event. Camera and microphone come
+// later, asked for when a call needs them.
+const PAGE_PERMISSIONS = new Set(['notifications', 'clipboard-sanitized-write']);
 
-export function isPermissionAllowed(permission: string): boolean {
-  return PAGE_PERMISSIONS.has(permission);
+/**
+ * A permission is granted only when it is on the list and asked for by our own origin
+ * (`requestingUrl` is a page URL or an origin, as Electron's handlers give it).
+ */
+export function isPermissionAllowed(permission: string, requestingUrl: string | undefined): boolean {
+  const requester = requestingUrl === undefined ? undefined : parse(requestingUrl);
+  return PAGE_PERMISSIONS.has(permission) && requester !== undefined && originOf(requester) === APP_ORIGIN;
 }

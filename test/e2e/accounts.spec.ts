@@ -8,6 +8,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { startProsody, type TestServer } from '../support/prosody';
 import { testKeychainService } from '../support/cores';
 import { startHostProcess, type HostProcess } from '../support/host-process';
+import { openAccountSettings } from '../support/window';
 
 let server: TestServer;
 let host: HostProcess | undefined;
@@ -62,7 +63,7 @@ test('an untrusted certificate is shown in full, and trusting it connects', asyn
   const row = page.getByTestId('account-state');
   await expect(row).toHaveAttribute('data-state', 'cert-rejected');
   await expect(row.getByTestId('account-state-label')).toHaveText('Certificate not trusted');
-  await row.getByTestId('account-open-settings').click();
+  await openAccountSettings(page, jid);
   await page.getByTestId('account-settings').getByText('Review the certificate…').click();
 
   await prompt.getByTestId('certificate-trust').click();
@@ -85,7 +86,7 @@ test('a wrong password is fixed in the account settings; the account can be swit
   const row = page.getByTestId('account-state');
   await expect(row).toHaveAttribute('data-state', 'auth-failed');
   await expect(row.getByTestId('account-state-label')).toHaveText('Sign-in failed');
-  await row.getByTestId('account-open-settings').click();
+  await openAccountSettings(page, jid);
 
   const settings = page.getByTestId('account-settings');
   await expect(settings.getByTestId('settings-problem')).toContainText('Wrong address or password.');
@@ -112,4 +113,30 @@ test('a wrong password is fixed in the account settings; the account can be swit
   await expect(page.getByTestId('account-state')).toHaveCount(0);
   // With no account left, the window asks for one.
   await expect(page.getByTestId('add-account-form')).toBeVisible();
+});
+
+test('without a reachable keychain, signing in says what to install and blames nothing typed', async ({ page }, testInfo) => {
+  const jid = await server.register('lena', 'lena-pw');
+  // A plain shell on a headless machine: no session bus, no display.
+  const env = { ...process.env };
+  for (const name of ['DBUS_SESSION_BUS_ADDRESS', 'DISPLAY', 'WAYLAND_DISPLAY', 'XDG_RUNTIME_DIR']) delete env[name];
+  host = await startHostProcess({
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'heron-lena-')),
+    caFile: path.join(server.dir, 'ca.crt'),
+    keychainService: testKeychainService,
+    env,
+  });
+  await page.goto(host.url);
+  await addAccount(page, jid, 'lena-pw');
+
+  const form = page.getByTestId('add-account-form');
+  await expect(form.getByTestId('account-error')).toHaveText(
+    "Heron could not store the password: no system keychain is reachable. Heron keeps passwords in the desktop's keychain (the Secret Service): " +
+      'install gnome-keyring or KWallet and log in to a desktop session that starts it, then try again.',
+  );
+  await page.screenshot({ path: testInfo.outputPath('no-keychain.png') });
+  await expect(form.locator('[aria-invalid="true"]')).toHaveCount(0);
+  await expect(form.getByTestId('account-jid')).toHaveValue(jid);
+  await expect(form.getByTestId('account-password')).toBeFocused();
+  await expect(page.getByTestId('account-state')).toHaveCount(0);
 });

@@ -2,6 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { startProsody, type TestServer } from '../support/prosody';
 import { accountFor, startCore, testKeychainService } from '../support/cores';
+import { befriend } from '../support/raw-client';
 import { startHostProcess, type HostProcess } from '../support/host-process';
 import { expireThroughCursor, nextSecond, sendChats } from '../support/server-archive';
 
@@ -20,6 +21,8 @@ test.afterAll(async () => {
 test('a notice between the messages says which ones may be missing', async ({ page }, testInfo) => {
   const aliceJid = await server.register('alice', 'a-pw');
   const bob = { jid: await server.register('bob', 'b-pw'), password: 'b-pw' };
+  // Contacts: a stranger's chat would wait in message requests, not in the chat list.
+  await befriend(server, { jid: aliceJid, password: 'a-pw' }, bob);
   await sendChats(server, bob, aliceJid, ['Are we still on for Friday?', 'I booked the table']);
   const alice = await startCore({ server });
   const account = await alice.call('accounts.add', accountFor(server, aliceJid, 'a-pw'));

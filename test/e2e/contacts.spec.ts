@@ -50,6 +50,7 @@ test('a request from someone appears, alice approves, and they become a contact 
     ),
   );
 
+  await page.getByTestId('requests-entry').click();
   const request = page.locator(`[data-testid=request][data-jid="${jids.carol}"]`);
   await expect(request).toBeVisible();
   await expect(request.getByTestId('request-message')).toHaveText('“Hi Alice, it is <b>Carol</b> from the climbing club”');
@@ -62,6 +63,7 @@ test('a request from someone appears, alice approves, and they become a contact 
   await expect(page.getByTestId('request')).toHaveCount(0);
   await askedBack;
   await carol.send(xml('presence', { to: jids.alice, type: 'subscribed' }));
+  await page.getByTestId('nav-contacts').click();
 
   const contact = page.locator(`[data-testid=contact][data-jid="${jids.carol}"]`);
   await expect(contact).toHaveAttribute('data-presence', 'away');
@@ -88,6 +90,7 @@ test('alice sets do not disturb, adds a contact and renames another', async ({ p
   expect([presence.getChildText('show'), presence.getChildText('status')]).toEqual(['dnd', 'Writing, back at 3']);
 
   // Add dave through the dialog: he shows as waiting until he answers.
+  await page.getByTestId('nav-contacts').click();
   await page.getByTestId('add-contact-button').click();
   const dialog = page.getByTestId('add-contact-dialog');
   await dialog.getByTestId('add-contact-jid').fill(`xmpp:${jids.dave}`);

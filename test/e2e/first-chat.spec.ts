@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { expect, test } from '@playwright/test';
 import { startProsody, type TestServer } from '../support/prosody';
 import { startCore, testKeychainService, type TestCore } from '../support/cores';
+import { befriend } from '../support/raw-client';
 import { startHostProcess, type HostProcess } from '../support/host-process';
 import { addAccountInWindow } from '../support/window';
 
@@ -21,6 +22,8 @@ test.beforeAll(async () => {
   server = await startProsody();
   aliceJid = await server.register('alice', 'alice-secret');
   bobJid = await server.register('bob', 'bob-secret');
+  // Contacts: bob's client sends receipts only to who sees his presence (XEP-0184 §8).
+  await befriend(server, { jid: aliceJid, password: 'alice-secret' }, { jid: bobJid, password: 'bob-secret' });
   aliceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heron-alice-'));
   caFile = path.join(server.dir, 'ca.crt');
   bob = await startCore({ server });
@@ -92,4 +95,25 @@ test('alice adds her account, chats with bob, and sees her history after a resta
   await server.start();
   await expect(page.getByTestId('account-state')).toHaveAttribute('data-state', 'online', { timeout: 30_000 });
   expect(messagesIn(aliceDir)).toEqual(bothMessages);
+});
+
+test('a message to an address that does not exist fails with the reason; Retry sends the same message once it does', async ({ page }, testInfo) => {
+  await page.goto(host!.url);
+  await expect(page.getByTestId('account-state')).toHaveAttribute('data-state', 'online');
+  const carolJid = `carol@${server.domain}`;
+  await page.getByTestId('start-chat-jid').fill(carolJid);
+  await page.getByTestId('start-chat-submit').click();
+  await page.getByTestId('composer').fill('Are you there, Carol?');
+  await page.getByTestId('composer').press('Enter');
+  const message = page.getByTestId('chat-view').getByTestId('message').filter({ hasText: 'Are you there, Carol?' });
+  await expect(message).toHaveAttribute('data-state', 'failed');
+  await expect(message.getByTestId('message-error')).toContainText('does not exist');
+  await page.screenshot({ path: testInfo.outputPath('message-failed.png') });
+
+  await server.register('carol', 'carol-secret');
+  await message.getByTestId('message-retry').click();
+  await expect(message).toHaveAttribute('data-state', 'sent');
+  await expect(message.getByTestId('message-error')).toHaveCount(0);
+  await expect(message).toHaveCount(1);
+  expect(messagesIn(aliceDir).filter((m) => m.body === 'Are you there, Carol?')).toHaveLength(1);
 });

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProsody, type TestServer } from '../support/prosody';
 import { accountFor, startCore, type TestCore } from '../support/cores';
+import { befriend } from '../support/raw-client';
 import { expireThroughCursor, nextSecond, sendChats } from '../support/server-archive';
 
 describe('history the server no longer keeps', () => {
@@ -22,6 +23,8 @@ describe('history the server no longer keeps', () => {
     const aliceJid = await server.register('alice', 'a-pw');
     const bobJid = await server.register('bob', 'b-pw');
     const bob = { jid: bobJid, password: 'b-pw' };
+    // Contacts: a stranger's chat would wait in message requests, not in the chat list.
+    await befriend(server, { jid: aliceJid, password: 'a-pw' }, bob);
     await sendChats(server, bob, aliceJid, ['before 1', 'before 2']);
 
     alice = await startCore({ server });

@@ -13,12 +13,10 @@ import { startProsody, type TestServer } from '../support/prosody';
 import { testKeychainService } from '../support/cores';
 import { startHostProcess, type HostProcess } from '../support/host-process';
 import { connectApi, type ApiClient } from '../support/api-client';
-import { connectRaw } from '../support/raw-client';
+import { befriend, connectRaw } from '../support/raw-client';
 import { until } from '../support/until';
 
 const COUNT = 10_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Reads the archive file the app is writing, through a connection of our own. */
 function query<T>(dataDir: string, sql: string): T[] {
@@ -61,6 +59,8 @@ describe('killed in the middle of a 10,000-message catch-up', () => {
   it('resumes after the restart with every message once and the database sound', async () => {
     const aliceJid = await server.register('alice', 'a-pw');
     const bobJid = await server.register('bob', 'b-pw');
+    // Contacts: a stranger's chat would wait in message requests, not in the chat list.
+    await befriend(server, { jid: aliceJid, password: 'a-pw' }, { jid: bobJid, password: 'b-pw' });
 
     // Alice has used Heron before: it holds a catch-up cursor for her archive.
     let app = await startApp();
@@ -79,7 +79,7 @@ describe('killed in the middle of a 10,000-message catch-up', () => {
     const bob = await connectRaw(server, bobJid, 'b-pw', 'laptop');
     for (let i = 0; i < COUNT; i++) await bob.send(xml('message', { to: aliceJid, type: 'chat', id: `bob-${i}` }, xml('body', {}, `bob says ${i}`)));
     // A round trip after the last message: everything before it has been archived.
-    await bob.iqCaller.request(xml('iq', { type: 'get' }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 120_000);
+    await bob.iqCaller.request(xml('iq', { type: 'get' }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 240_000);
     await bob.stop();
     await phone.stop();
 
@@ -118,5 +118,5 @@ describe('killed in the middle of a 10,000-message catch-up', () => {
     const check = openDatabase(path.join(dataDir, 'heron.sqlite'));
     expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
     check.close();
-  }, 400_000);
+  }, 500_000);
 });

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import xml from '@xmpp/xml';
 import { startCore, type TestCore } from '../support/cores';
 import { connectRaw } from '../support/raw-client';
+import { countingClock } from '../support/clock';
 import type { AccountView } from '../../preload/contract';
 
 /** The resource an account binds (the app keeps it across runs). */
@@ -34,15 +35,22 @@ describe('connection failures are states a user can see', () => {
   });
 
   it('a wrong password ends in "authentication failed" and is not retried', async () => {
-    const account = await core.call('accounts.add', { jid, password: 'wrong-pw', host: server.host, port: server.port });
-    const failed = await core.waitForState(account.id, (a) => a.connection.state === 'auth-failed');
-    expect(failed.connection.reason).toMatch(/^Wrong address or password\./);
-    // Give a retry loop ample time to show itself: no further attempt may start.
-    await new Promise((r) => setTimeout(r, 1500));
-    const attempts = core.events.filter((e) => e.event === 'account.changed' && (e.payload as AccountView).id === account.id && (e.payload as AccountView).connection.state === 'connecting');
-    expect(attempts).toHaveLength(1);
-    const [listed] = (await core.call('accounts.list', {})).filter((a) => a.id === account.id);
-    expect(listed?.connection.state).toBe('auth-failed');
+    // A core of its own, whose only timers are this account's: none pending means no retry to come.
+    const clock = countingClock();
+    const lone = await startCore({ server, clock, backoff: { baseMs: 200, capMs: 10_000 } });
+    try {
+      const account = await lone.call('accounts.add', { jid, password: 'wrong-pw', host: server.host, port: server.port });
+      const failed = await lone.waitForState(account.id, (a) => a.connection.state === 'auth-failed');
+      expect(failed.connection.reason).toMatch(/^Wrong address or password\./);
+      expect(failed.connection.retryAt).toBeUndefined();
+      expect(clock.pending()).toBe(0);
+      const attempts = lone.events.filter((e) => e.event === 'account.changed' && (e.payload as AccountView).id === account.id && (e.payload as AccountView).connection.state === 'connecting');
+      expect(attempts).toHaveLength(1);
+      const [listed] = (await lone.call('accounts.list', {})).filter((a) => a.id === account.id);
+      expect(listed?.connection.state).toBe('auth-failed');
+    } finally {
+      await lone.core.close();
+    }
   });
 
   it('a refused connection shows the error and retries with growing delays', async () => {
@@ -129,7 +137,7 @@ describe('connection failures are states a user can see', () => {
     await expect(core.core.handle('accounts.add', { jid, password: 'x', port: 70000 })).rejects.toMatchObject({ error: { code: 'invalid-payload' } });
     await expect(core.core.handle('accounts.add', { jid, password: 'x', extra: 1 })).rejects.toMatchObject({ error: { code: 'invalid-payload' } });
     await expect(core.core.handle('sql.exec', { q: 'DROP TABLE accounts' })).rejects.toMatchObject({ error: { code: 'unknown-command' } });
-    await expect(core.core.handle('accounts.add', { jid, password: 'again' })).rejects.toMatchObject({ error: { code: 'conflict' } });
+    await expect(core.core.handle('accounts.add', { jid: before[0]!.jid, password: 'again' })).rejects.toMatchObject({ error: { code: 'conflict' } });
     expect(await core.call('accounts.list', {})).toHaveLength(before.length);
   });
 });

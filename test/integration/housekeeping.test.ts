@@ -78,13 +78,23 @@ describe('housekeeping against a real server', () => {
       expect(answer!.getChildren('identity').map((i) => i.attrs)).toEqual([{ category: 'client', type: 'pc', name: 'Heron' }]);
       expect(answer!.getChildren('feature').map((f) => f.attrs.var).sort()).toEqual(
         [
+          'eu.siacs.conversations.axolotl.devicelist+notify',
           'http://jabber.org/protocol/caps',
+          'http://jabber.org/protocol/chatstates',
           'http://jabber.org/protocol/disco#info',
+          'http://jabber.org/protocol/muc',
           'jabber:iq:version',
+          'jabber:x:conference',
+          'urn:xmpp:bookmarks:1+notify',
           'urn:xmpp:chat-markers:0',
           'urn:xmpp:mds:displayed:0+notify',
+          'urn:xmpp:message-correct:0',
+          'urn:xmpp:message-retract:1',
+          'urn:xmpp:omemo:2:devices+notify',
           'urn:xmpp:ping',
+          'urn:xmpp:reactions:0',
           'urn:xmpp:receipts',
+          'urn:xmpp:reply:0',
         ].sort(),
       );
       // Anyone may ask what we support (it is in our presence anyway); a node we lack is not found.

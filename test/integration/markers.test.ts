@@ -4,16 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import xml, { type Element } from '@xmpp/xml';
 import { startProsody, type TestServer } from '../support/prosody';
-import { accountFor, startCore, type TestCore } from '../support/cores';
+import { startCore, twoFriends, type TestCore } from '../support/cores';
 import { befriend, connectRaw, exchangeMessages, nextStanza, type RawClient } from '../support/raw-client';
 import { capsHash } from '../../main/core/xmpp/disco';
-import type { AccountView, EventName, EventPayloads } from '../../preload/contract';
-
-/** Like `waitFor`, but only for events emitted from now on. */
-function waitForNew<E extends EventName>(core: TestCore, event: E, predicate: (payload: EventPayloads[E]) => boolean) {
-  const before = new Set(core.events.map((e) => e.payload));
-  return core.waitFor(event, (payload) => !before.has(payload) && predicate(payload));
-}
+import type { AccountView } from '../../preload/contract';
 
 const roundTrip = (client: RawClient) => client.iqCaller.get(xml('ping', { xmlns: 'urn:xmpp:ping' }));
 
@@ -55,15 +49,7 @@ describe('message states through a real server', () => {
 
   beforeAll(async () => {
     server = await startProsody();
-    aliceJid = await server.register('alice', 'a-pw');
-    bobJid = await server.register('bob', 'b-pw');
-    await befriend(server, { jid: aliceJid, password: 'a-pw' }, { jid: bobJid, password: 'b-pw' });
-    alice = await startCore({ server });
-    bob = await startCore({ server });
-    aliceAccount = await alice.call('accounts.add', accountFor(server, aliceJid, 'a-pw'));
-    bobAccount = await bob.call('accounts.add', accountFor(server, bobJid, 'b-pw'));
-    await alice.waitForState(aliceAccount.id, (a) => a.connection.state === 'online' && !a.connection.syncing);
-    await bob.waitForState(bobAccount.id, (a) => a.connection.state === 'online' && !a.connection.syncing);
+    ({ alice, bob, aliceJid, bobJid, aliceAccount, bobAccount } = await twoFriends(server));
   });
 
   afterAll(async () => {
@@ -136,7 +122,7 @@ describe('message states through a real server', () => {
       await phone.send(
         xml('message', { to: bobJid, type: 'chat', id: 'phone-marker-1' }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: (await copy).attrs.id! })),
       );
-      await waitForNew(alice!, 'conversation.changed', (c) => c.id === two.conversationId && c.unread === 0);
+      await alice!.nextEvent('conversation.changed', (c) => c.id === two.conversationId && c.unread === 0);
       await bob.waitFor('message.updated', (m) => m.id === sent.id && m.state === 'read');
 
       // With the desktop closed, the phone reads bob's next messages; only the marker in our
@@ -174,7 +160,7 @@ describe('message states through a real server', () => {
       const three = await alice!.waitFor('message.added', (m) => m.body === 'three');
       await alice!.waitFor('conversation.changed', (c) => c.id === three.conversationId && c.unread === 1);
 
-      const cleared = waitForNew(alice!, 'conversation.changed', (c) => c.id === three.conversationId);
+      const cleared = alice!.nextEvent('conversation.changed', (c) => c.id === three.conversationId);
       await phone.iqCaller.set(publishPosition(aliceJid, bobJid, stanzaId!), aliceJid);
       expect((await cleared).unread).toBe(0);
 
@@ -237,6 +223,36 @@ describe('message states through a real server', () => {
     }
   });
 
+  it('with read markers turned off in the settings, tells the contact nothing; turned on, it does', async () => {
+    const erinJid = await server.register('erin', 'e-pw');
+    await befriend(server, { jid: aliceJid, password: 'a-pw' }, { jid: erinJid, password: 'e-pw' });
+    const erin = await connectRaw(server, erinJid, 'e-pw', 'desk');
+    const markersSeen: string[] = [];
+    erin.entity.on('stanza', (s: Element) => {
+      const displayed = s.getChild('displayed', 'urn:xmpp:chat-markers:0');
+      if (displayed) markersSeen.push(String(displayed.attrs.id));
+    });
+    const readOne = async (id: string) => {
+      const stored = alice!.waitFor('message.added', (m) => m.body === `read me ${id}`);
+      await erin.send(xml('message', { to: aliceJid, type: 'chat', id }, xml('body', {}, `read me ${id}`), xml('markable', { xmlns: 'urn:xmpp:chat-markers:0' })));
+      await alice!.call('conversations.markRead', { conversationId: (await stored).conversationId });
+      // A marker would have been on its way before the reply this exchange waits for.
+      await exchangeMessages(erin, alice!, aliceJid);
+    };
+    try {
+      await erin.send(xml('presence'));
+      await alice!.call('settings.update', { sendReadMarkers: false });
+      await readOne('private');
+      expect(markersSeen).toEqual([]);
+      await alice!.call('settings.update', { sendReadMarkers: true });
+      await readOne('public');
+      expect(markersSeen).toEqual(['public']);
+    } finally {
+      await alice!.call('settings.update', { sendReadMarkers: true });
+      await erin.stop();
+    }
+  });
+
   it('shows a message to an address that does not exist as failed, with the reason', async () => {
     const nobody = `nobody@${server.domain}`;
     const conversation = await alice!.call('conversations.open', { accountId: aliceAccount.id, peer: nobody });
@@ -249,5 +265,41 @@ describe('message states through a real server', () => {
     await alice!.waitFor('message.updated', (m) => m.id === later.id && m.state === 'delivered');
     const page = await alice!.call('messages.page', { conversationId: conversation.id, limit: 10 });
     expect(page.messages).toMatchObject([{ body: 'hello?', state: 'failed', error: failed.error }]);
+  });
+
+  it('sends a failed message again on Retry, with the id it had, once its address exists', async () => {
+    const frankJid = `frank@${server.domain}`;
+    const conversation = await alice!.call('conversations.open', { accountId: aliceAccount.id, peer: frankJid });
+    const sent = await alice!.call('messages.send', { conversationId: conversation.id, body: 'are you there yet?' });
+    await alice!.waitFor('message.updated', (m) => m.id === sent.id && m.state === 'failed');
+    // Only a failed message of mine goes again: not one that arrived, not one that was delivered.
+    const toBob = await alice!.call('conversations.open', { accountId: aliceAccount.id, peer: bobJid });
+    const fine = await alice!.call('messages.send', { conversationId: toBob.id, body: 'this one is fine' });
+    await alice!.waitFor('message.updated', (m) => m.id === fine.id && m.state === 'delivered');
+    const fromBob = await alice!.call('messages.page', { conversationId: toBob.id, limit: 50 });
+    const incoming = fromBob.messages.find((m) => m.direction === 'in')!;
+    for (const messageId of [fine.id, incoming.id]) {
+      await expect(alice!.call('messages.retry', { messageId })).rejects.toMatchObject({ error: { code: 'invalid-payload' } });
+    }
+
+    await server.register('frank', 'f-pw');
+    const frank = await connectRaw(server, frankJid, 'f-pw', 'desk');
+    try {
+      await frank.send(xml('presence'));
+      const arrives = nextStanza(frank, (s: Element) => s.is('message') && s.getChildText('body') === 'are you there yet?');
+      const pending = alice!.nextEvent('message.updated', (m) => m.id === sent.id && m.state === 'pending');
+      const retried = await alice!.call('messages.retry', { messageId: sent.id });
+      expect(retried).toMatchObject({ id: sent.id, state: 'pending' });
+      expect(retried.error).toBeUndefined();
+      await pending;
+      const stanza = await arrives;
+      // Frank's receipt names the id the message went with; it reaches the stored message only if that id is the one it was stored with.
+      await frank.send(xml('message', { to: aliceJid, type: 'chat' }, xml('received', { xmlns: 'urn:xmpp:receipts', id: stanza.attrs.id })));
+      await alice!.waitFor('message.updated', (m) => m.id === sent.id && m.state === 'delivered');
+      const page = await alice!.call('messages.page', { conversationId: conversation.id, limit: 10 });
+      expect(page.messages.filter((m) => m.body === 'are you there yet?')).toHaveLength(1);
+    } finally {
+      await frank.stop();
+    }
   });
 });

@@ -4,29 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProsody, type TestServer } from '../support/prosody';
 import { accountFor, startCore, type TestCore } from '../support/cores';
-import { systemClock, type Clock } from '../../main/core/features/feature';
+import { countingClock } from '../support/clock';
 import type { AccountView } from '../../preload/contract';
-
-/** The system clock, counting the timers that are still pending (the account's retries). */
-function countingClock(): Clock & { pending(): number } {
-  const pending = new Set<unknown>();
-  return {
-    ...systemClock,
-    setTimeout(fn, ms) {
-      const handle = systemClock.setTimeout(() => {
-        pending.delete(handle);
-        fn();
-      }, ms);
-      pending.add(handle);
-      return handle;
-    },
-    clearTimeout(handle) {
-      pending.delete(handle);
-      systemClock.clearTimeout(handle);
-    },
-    pending: () => pending.size,
-  };
-}
 
 describe('sleep, wake and network changes', () => {
   const TEN_MINUTES = 10 * 60_000;

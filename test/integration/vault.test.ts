@@ -1,9 +1,12 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import keytar from 'keytar';
 import { startProsody, type TestServer } from '../support/prosody';
 import { startCore, testKeychainService, type TestCore } from '../support/cores';
+import { startHostProcess } from '../support/host-process';
+import { connectApi } from '../support/api-client';
 
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -50,5 +53,27 @@ describe('the password lives in the keychain only', () => {
     // Nor anything the window can ask for.
     expect(JSON.stringify(core.events)).not.toContain(password);
     expect(JSON.stringify(await core.call('accounts.list', {}))).not.toContain(password);
+  });
+});
+
+describe('without a reachable keychain', () => {
+  it('adding an account says what to install and start, and creates no account', async () => {
+    const server = await startProsody();
+    // A plain shell on a headless machine: no session bus, no display.
+    const env = { ...process.env };
+    for (const name of ['DBUS_SESSION_BUS_ADDRESS', 'DISPLAY', 'WAYLAND_DISPLAY', 'XDG_RUNTIME_DIR']) delete env[name];
+    const host = await startHostProcess({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'heron-nokeychain-')), caFile: path.join(server.dir, 'ca.crt'), keychainService: testKeychainService, env });
+    const api = await connectApi(host.url);
+    try {
+      const jid = await server.register('grace', 'grace-pw');
+      await expect(api.invoke('accounts.add', { jid, password: 'grace-pw', host: server.host, port: server.port })).rejects.toThrow(
+        /^Heron could not store the password: no system keychain is reachable\. .*install gnome-keyring or KWallet/,
+      );
+      expect(await api.invoke('accounts.list', {})).toEqual([]);
+    } finally {
+      api.close();
+      await host.stop();
+      await server.stop();
+    }
   });
 });

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createCore, fileLog, keytarVault, type BackoffPolicy, type Core, type CoreOptions, type KeepalivePolicy } from '../../main/core';
 import type { AccountView, CommandName, CommandPayload, CommandResults, EventName, EventPayloads } from '../../preload/contract';
-import type { TestServer } from './prosody';
+import type { XmppTestServer as TestServer } from './server-kit';
+import { befriend } from './raw-client';
 
 export type TestCore = {
   core: Core;
@@ -15,6 +16,8 @@ export type TestCore = {
   call<C extends CommandName>(command: C, payload: CommandPayload<C>): Promise<CommandResults[C]>;
   waitFor<E extends EventName>(event: E, predicate: (payload: EventPayloads[E]) => boolean, timeoutMs?: number, fromIndex?: number): Promise<EventPayloads[E]>;
   waitForState(accountId: string, predicate: (account: AccountView) => boolean, timeoutMs?: number): Promise<AccountView>;
+  /** Like `waitFor`, but only for an event emitted from now on. */
+  nextEvent<E extends EventName>(event: E, predicate: (payload: EventPayloads[E]) => boolean, timeoutMs?: number): Promise<EventPayloads[E]>;
   /** Like `waitForState`, but only for a state reached from now on. */
   nextState(accountId: string, predicate: (account: AccountView) => boolean, timeoutMs?: number): Promise<AccountView>;
   /** When the first event matching `predicate` was emitted. */
@@ -80,6 +83,7 @@ export async function startCore(
     call: (command, payload) => core.handle(command, payload) as never,
     emittedAt: (predicate) => events.find(predicate)?.at,
     waitFor,
+    nextEvent: (event, predicate, timeoutMs) => waitFor(event, predicate, timeoutMs, events.length),
     waitForState: (accountId, predicate, timeoutMs) =>
       waitFor('account.changed', (a) => a.id === accountId && predicate(a), timeoutMs),
     nextState: (accountId, predicate, timeoutMs) =>
@@ -89,4 +93,23 @@ export async function startCore(
 
 export function accountFor(server: TestServer, jid: string, password: string) {
   return { jid, password, host: server.host, port: server.port };
+}
+
+const isOnline = (a: AccountView) => a.connection.state === 'online' && !a.connection.syncing;
+
+/**
+ * Alice and bob, mutual contacts on `server`, each signed in on a Heron core of their own and
+ * done with the first sync. Close both cores when done.
+ */
+export async function twoFriends(server: TestServer) {
+  const aliceJid = await server.register('alice', 'a-pw');
+  const bobJid = await server.register('bob', 'b-pw');
+  await befriend(server, { jid: aliceJid, password: 'a-pw' }, { jid: bobJid, password: 'b-pw' });
+  const alice = await startCore({ server });
+  const bob = await startCore({ server });
+  const aliceAccount = await alice.call('accounts.add', accountFor(server, aliceJid, 'a-pw'));
+  const bobAccount = await bob.call('accounts.add', accountFor(server, bobJid, 'b-pw'));
+  await alice.waitForState(aliceAccount.id, isOnline);
+  await bob.waitForState(bobAccount.id, isOnline);
+  return { alice, bob, aliceJid, bobJid, aliceAccount, bobAccount };
 }

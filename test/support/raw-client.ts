@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import { createSession, type Session } from '../../main/core/xmpp/session';
-import type { TestServer } from './prosody';
+import type { XmppTestServer as TestServer } from './server-kit';
 import type { TestCore } from './cores';
 
 export type RawClient = Session & { jid: string; send(stanza: Element): Promise<void>; stop(): Promise<void> };
@@ -13,6 +13,7 @@ export async function connectRaw(server: TestServer, jid: string, password: stri
   const session = createSession({
     jid: { local, domain },
     password: async () => password,
+    sasl: { policy: () => ({ allowPlain: false }), authenticated: () => {} },
     resource,
     endpoint: { host: server.host, port: server.port, directTls: false },
     trustedCAs: [server.caPem],
@@ -23,7 +24,7 @@ export async function connectRaw(server: TestServer, jid: string, password: stri
     ...session,
     jid,
     send: (stanza) => session.entity.send(stanza),
-    stop: async () => void (await session.entity.stop().catch(() => {})),
+    stop: async () => void (await session.close().catch(() => {})),
   };
 }
 

@@ -11,7 +11,7 @@ describe('archive commands', () => {
   let core: Core;
   let events: Array<{ event: EventName; payload: unknown }>;
   const deleted: string[] = [];
-  const vault: Vault = { setPassword: async () => {}, getPassword: async () => null, deletePassword: async (jid) => void deleted.push(jid) };
+  const vault: Vault = { setPassword: async () => {}, getPassword: async () => null, deletePassword: async (jid) => void deleted.push(jid), setSecret: async () => {}, getSecret: async () => null, deleteSecret: async () => {} };
   const call = <C extends CommandName>(command: C, payload: CommandPayload<C>) => core.handle(command, payload) as Promise<CommandResults[C]>;
 
   beforeEach(async () => {

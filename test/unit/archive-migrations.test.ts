@@ -69,6 +69,9 @@ describe('archive schema migrations', () => {
       expect(archive.pendingOutgoing(ACCOUNT).map((m) => m.messageId)).toEqual(['m5']);
       expect(archive.advanceOutgoing(ACCOUNT, BOB, 'm5', 'sent')?.state).toBe('sent');
       expect(archive.getMamState(ACCOUNT, ME)).toBeNull();
+      // Chats from before message requests all stay in the list; whom we wrote to is known.
+      expect(archive.listMessageRequests()).toEqual([]);
+      expect([PEER, BOB, 'nobody@example.org'].map((peer) => archive.wroteTo(ACCOUNT, peer))).toEqual([true, true, false]);
     } finally {
       archive.close();
     }

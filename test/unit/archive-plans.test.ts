@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Archive, RANK_WINDOW } from '../../main/core/archive/archive';
 import { openDatabase, type Db } from '../../main/core/archive/database';
+import { placeLive } from '../../main/core/features/ordering';
 import { ACCOUNT, ME, PEER, fromPeer, toPeer } from './archive-support';
 
 type Executed = { sql: string; args: unknown[] };
@@ -119,6 +120,34 @@ describe('archive query plans', () => {
     expect(all).toMatch(/messages_by_message_id \(conversation_id=\? AND sender=\? AND message_id=\?\)/);
     expect(all).toMatch(/conversations_peer \(account_id=\? AND peer=\?\)/);
     expect(all).toMatch(/SEARCH messages USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/); // next free time-ordered id
+  });
+
+  it('stores a live message, its place after the conversation\'s newest included, by key lookups that do not grow with the chat', () => {
+    // What each statement may do: find one row by a key, or walk a range bounded by a key or a LIMIT.
+    const bounded = [
+      /^SEARCH (c|conversations) USING (COVERING )?INDEX conversations_peer \(account_id=\? AND peer=\?\)$/,
+      /^SEARCH (c|m|conversations) USING INTEGER PRIMARY KEY \(rowid=\?\)( LEFT-JOIN)?$/,
+      /^SEARCH messages USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)$/, // the free ids of one millisecond
+      /^SEARCH m USING INDEX messages_by_(origin_id|stanza_id|message_id) \(conversation_id=\? AND (sender=\? AND )?\w+=\?\)$/,
+      /^SEARCH messages USING INDEX messages_page \(conversation_id=\? AND rowid>\?\)$/, // unread after our reply: what came after it
+      /^SCAN message_events USING INDEX message_events_waiting$/, // LIMIT 1: is anything waiting at all
+      /^SCAN f VIRTUAL TABLE INDEX/, // a client id through the search index, LIMIT 50
+    ];
+    const live = [fromPeer(70, { stanzaId: undefined }), fromPeer(71, { originId: undefined }), fromPeer(72, { originId: undefined, stanzaId: undefined }), toPeer(73)];
+    for (const record of live) {
+      const plans = plansOf(() => archive.storeMessage(ACCOUNT, placeLive(archive, ACCOUNT, record)), /messages|conversations/);
+      for (const line of plans.flat()) expect(bounded.some((shape) => shape.test(line)), `${line} (${record.body})`).toBe(true);
+    }
+    expect(flat(plansOf(() => archive.newestTs(ACCOUNT, PEER), /conversations/))).toMatch(
+      /conversations_peer \(account_id=\? AND peer=\?\) \| SEARCH m USING INTEGER PRIMARY KEY \(rowid=\?\)/,
+    );
+  });
+
+  it('applies a receipt by reading only the messages still undelivered, not the conversation', () => {
+    archive.storeMessage(ACCOUNT, toPeer(61, { state: 'sent' }));
+    const plans = plansOf(() => archive.deliverOutgoingUpTo(ACCOUNT, PEER, 'mine-61'), /messages/);
+    expectIndexed(plans);
+    expect(flat(plans)).toMatch(/SEARCH messages USING INDEX messages_undelivered \(conversation_id=\? AND rowid<\?\)/);
   });
 
   it('finds an archived message by its client id through the search index', () => {

@@ -10,7 +10,7 @@ import type { Vault } from '../../main/core/vault';
 import type { ArchiveStatus } from '../../preload/contract';
 import { ACCOUNT, ME, T0, fromPeer } from './archive-support';
 
-const noVault: Vault = { setPassword: async () => {}, getPassword: async () => null, deletePassword: async () => {} };
+const noVault: Vault = { setPassword: async () => {}, getPassword: async () => null, deletePassword: async () => {}, setSecret: async () => {}, getSecret: async () => null, deleteSecret: async () => {} };
 
 /** A sound archive with enough messages to span many pages. */
 function writeHistory(file: string): void {

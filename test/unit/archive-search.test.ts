@@ -74,8 +74,14 @@ describe('archive search', () => {
       for (const order of ['newest', 'relevance'] as const) {
         expect(() => fx.archive.search({ query: input, order, limit: 10 }), JSON.stringify(input)).not.toThrow();
         expect(() => fx.archive.search({ query: input, order, conversationId: conversation, sender: '"x', from: 0, to: T0, limit: 10 })).not.toThrow();
+        // Any sender, too: it is a phrase in the index's scope column.
+        expect(() => fx.archive.search({ query: 'lunch', order, sender: input, limit: 10 }), JSON.stringify(input)).not.toThrow();
       }
     }
+    // A sender with a NUL or other control character in it is nobody we hold a message from.
+    expect(find('lunch', { sender: `${BOB}\u0000` })).toEqual([]);
+    expect(find('lunch', { sender: '\u0000' })).toEqual([]);
+    expect(find('lunch', { sender: BOB })).toEqual(['lunch with bob?']);
   });
 
   it('finds words newest first, across accounts, with the matches marked', () => {
@@ -192,5 +198,25 @@ describe('archive search', () => {
       ['see y', false],
       ['lu', true],
     ]);
+  });
+});
+
+describe('archive search and message requests', () => {
+  it('leaves out what strangers wrote until their request is accepted, except within their conversation', () => {
+    const fx = makeArchive();
+    try {
+      const { archive } = fx;
+      const stranger = 'stranger@spam.example';
+      const { conversation } = archive.storeMessage(ACCOUNT, fromPeer(1, { peer: stranger, sender: stranger, body: 'cheap watches', stranger: true }));
+      archive.storeMessage(ACCOUNT, fromPeer(2, { body: 'the watches I told you about' }));
+      const peersFound = (query: SearchQuery) => archive.search(query).hits.map((hit) => hit.peer);
+      expect(peersFound({ query: 'watches', limit: 10 })).toEqual([PEER]);
+      expect(peersFound({ query: 'watches', conversationId: conversation.id, limit: 10 })).toEqual([stranger]);
+      expect(peersFound({ query: 'watches', order: 'relevance', limit: 10 })).toEqual([PEER]);
+      archive.decideRequest(ACCOUNT, stranger, 'accepted');
+      expect(peersFound({ query: 'watches', limit: 10 }).sort()).toEqual([PEER, stranger].sort());
+    } finally {
+      fx.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ArchiveOrder } from '../../main/core/features/ordering';
 import { ACCOUNT, ME, OTHER_ACCOUNT, PEER, T0, fromPeer, makeArchive, toPeer, type ArchiveFixture } from './archive-support';
 
 describe('archive: each message once, with its relations', () => {
@@ -57,6 +58,30 @@ describe('archive: each message once, with its relations', () => {
     expect(archive.pendingOutgoing(ACCOUNT)).toEqual([]);
   });
 
+  it('marks delivered, on a later receipt, what a cut left pending while newer messages were already delivered', () => {
+    const { archive } = fx;
+    for (let i = 1; i <= 5; i++) archive.storeMessage(ACCOUNT, toPeer(i));
+    // 1–3 wait to be resent after a cut; 4 and 5 went out and 5's receipt came back.
+    archive.advanceOutgoing(ACCOUNT, PEER, 'mine-4', 'sent');
+    archive.advanceOutgoing(ACCOUNT, PEER, 'mine-5', 'sent');
+    expect(archive.deliverOutgoingUpTo(ACCOUNT, PEER, 'mine-5').map((m) => m.body)).toEqual(['reply 4', 'reply 5']);
+    // The resent 1–3 are taken by the server; the receipts for them were lost in the cut.
+    for (const i of [1, 2, 3]) archive.advanceOutgoing(ACCOUNT, PEER, `mine-${i}`, 'sent');
+    archive.storeMessage(ACCOUNT, toPeer(6, { state: 'sent' }));
+    expect(archive.deliverOutgoingUpTo(ACCOUNT, PEER, 'mine-6').map((m) => m.body)).toEqual(['reply 1', 'reply 2', 'reply 3', 'reply 6']);
+    const states = archive.pageBefore(archive.getConversation(1).id, undefined, 10).messages.map((m) => `${m.body}:${m.state}`);
+    expect(states).toEqual(['reply 1', 'reply 2', 'reply 3', 'reply 4', 'reply 5', 'reply 6'].map((b) => `${b}:delivered`));
+  });
+
+  it('counts a receipt for a message still pending or failed as its delivery, and leaves older failed ones failed', () => {
+    const { archive } = fx;
+    for (let i = 1; i <= 3; i++) archive.storeMessage(ACCOUNT, toPeer(i));
+    archive.advanceOutgoing(ACCOUNT, PEER, 'mine-1', 'failed', 'service-unavailable');
+    archive.advanceOutgoing(ACCOUNT, PEER, 'mine-2', 'sent');
+    expect(archive.deliverOutgoingUpTo(ACCOUNT, PEER, 'mine-3').map((m) => `${m.body}:${m.state}`)).toEqual(['reply 2:delivered', 'reply 3:delivered']);
+    expect(archive.pageBefore(archive.getConversation(1).id, undefined, 10).messages[0]).toMatchObject({ body: 'reply 1', state: 'failed' });
+  });
+
   it('orders history by time, whatever order it arrives in', () => {
     const { archive } = fx;
     archive.storeMessages(ACCOUNT, [fromPeer(5), fromPeer(6)]);
@@ -65,6 +90,19 @@ describe('archive: each message once, with its relations', () => {
     const conversation = archive.listConversations()[0]!;
     expect(bodies(conversation.id)).toEqual(['message 1', 'message 2', 'message 3', 'message 5', 'message 6']);
     expect(conversation.last?.body).toBe('message 6');
+  });
+
+  it('stores a batch where its placement puts each message, a copy already held setting the time for the next', () => {
+    const { archive } = fx;
+    // Held since it came live, later than the archive says it was sent.
+    const live = archive.storeMessage(ACCOUNT, fromPeer(2, { ts: T0 + 10 * 60_000 })).message;
+    const order = new ArchiveOrder(0, (record) => record.peer);
+    // The archive: 1, 2 (held), 3 (stamped before the held copy's time).
+    const stored = archive.storeMessages(ACCOUNT, [fromPeer(1), fromPeer(2), fromPeer(3)], order);
+    expect(stored.map((s) => s.created)).toEqual([true, false, true]);
+    expect(stored[1]!.message.id).toBe(live.id);
+    expect(stored[2]!.message.ts).toBe(live.ts);
+    expect(bodies(live.conversationId)).toEqual(['message 1', 'message 2', 'message 3']);
   });
 
   it('pages before and after a cursor and around a message', () => {

@@ -7,7 +7,7 @@ const ctx = { ownBareJid: 'alice@heron.test', now: 1_700_000_000_000 };
 const msg = (xml: string) => parseMessage(parse(xml), ctx);
 
 describe('parseMessage', () => {
-  it('reads a live chat message with ids, delay and a receipt request', () => {
+  it('reads a live chat message with ids and a receipt request, timed on arrival whatever delay the sender put in', () => {
     const parsed = msg(`<message from="Bob@heron.test/phone" to="alice@heron.test/desk" type="chat" id="m1">
       <body>hi &lt;b&gt;</body><origin-id xmlns="urn:xmpp:sid:0" id="o1"/>
       <stanza-id xmlns="urn:xmpp:sid:0" id="s1" by="alice@heron.test"/>
@@ -23,11 +23,12 @@ describe('parseMessage', () => {
         originId: 'o1',
         stanzaId: { id: 's1', by: 'alice@heron.test' },
         body: 'hi <b>',
-        ts: Date.parse('2024-01-02T03:04:05Z'),
+        ts: ctx.now,
         state: 'received',
       },
       replyTo: 'bob@heron.test/phone',
       receiptRequested: true,
+      timedBy: 'arrival',
     });
   });
 
@@ -65,7 +66,13 @@ describe('parseMessage', () => {
     expect(
       msg(`<message from="bob@heron.test" type="error" id="m2"><error type="cancel">
         <service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`),
-    ).toEqual({ kind: 'error', peer: 'bob@heron.test', messageId: 'm2', text: 'this address does not exist or does not accept messages' });
+    ).toEqual({
+      kind: 'error',
+      peer: 'bob@heron.test',
+      messageId: 'm2',
+      text: 'this address does not exist or does not accept messages',
+      condition: 'service-unavailable',
+    });
     expect(msg(`<message from="bob@heron.test/x" type="chat"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`).kind).toBe('ignored');
     expect(msg(`<message from="room@muc.heron.test/bob" type="groupchat"><body>x</body></message>`).kind).toBe('ignored');
     expect(msg(`<message from="@@bad" type="chat"><body>x</body></message>`).kind).toBe('rejected');
@@ -79,20 +86,42 @@ describe('parseMessage', () => {
     expect(stanza.getChild('markable', 'urn:xmpp:chat-markers:0')).toBeDefined();
   });
 
-  it('keeps the time an offline message was sent, not when it reached us (XEP-0203)', () => {
-    // Prosody stamps what it held for us while we were offline with its own delay element.
+  it('keeps the time our server stamped on an offline message, not when it reached us (XEP-0203, XEP-0160)', () => {
+    // Prosody stamps what it held for us while we were offline with a delay from its domain.
     const offline = msg(`<message from="bob@heron.test/phone" to="alice@heron.test" type="chat" id="o1"><body>sent yesterday</body>
+      <delay xmlns="urn:xmpp:delay" from="bob@heron.test/phone" stamp="2023-11-14T07:00:00Z"/>
       <delay xmlns="urn:xmpp:delay" from="heron.test" stamp="2023-11-14T08:00:00.250Z">Offline Storage</delay></message>`);
-    expect(offline).toMatchObject({ kind: 'chat', record: { ts: Date.parse('2023-11-14T08:00:00.250Z') } });
-    expect(Date.parse('2023-11-14T08:00:00.250Z')).not.toBe(ctx.now);
-    // A carbon carries the stamp on its forwarded wrapper.
-    const carbon = msg(`<message from="alice@heron.test" to="alice@heron.test/desk"><received xmlns="urn:xmpp:carbons:2">
-      <forwarded xmlns="urn:xmpp:forward:0"><delay xmlns="urn:xmpp:delay" stamp="2023-11-14T09:00:00Z"/>
-      <message from="bob@heron.test/x" to="alice@heron.test/phone" type="chat" id="c1"><body>late</body></message></forwarded></received></message>`);
-    expect(carbon).toMatchObject({ kind: 'chat', record: { ts: Date.parse('2023-11-14T09:00:00Z'), direction: 'in' } });
+    expect(offline).toMatchObject({ kind: 'chat', record: { ts: Date.parse('2023-11-14T08:00:00.250Z') }, timedBy: 'server' });
     // An unreadable stamp falls back to the arrival time rather than losing the message.
-    const garbled = msg(`<message from="bob@heron.test/x" type="chat" id="g"><body>x</body><delay xmlns="urn:xmpp:delay" stamp="yesterday"/></message>`);
-    expect(garbled).toMatchObject({ kind: 'chat', record: { ts: ctx.now } });
+    const garbled = msg(`<message from="bob@heron.test/x" type="chat" id="g"><body>x</body><delay xmlns="urn:xmpp:delay" from="heron.test" stamp="yesterday"/></message>`);
+    expect(garbled).toMatchObject({ kind: 'chat', record: { ts: ctx.now }, timedBy: 'arrival' });
+  });
+
+  it('times on arrival what only the sender vouches for, and nothing after now', () => {
+    const delayed = (delay: string) =>
+      msg(`<message from="mallory@evil.test/x" to="alice@heron.test" type="chat" id="d"><body>first!</body>${delay}</message>`);
+    for (const delay of [
+      // A stranger's own stamp, far in the future or the past, with or without a from.
+      '<delay xmlns="urn:xmpp:delay" stamp="2099-01-01T00:00:00Z"/>',
+      '<delay xmlns="urn:xmpp:delay" from="mallory@evil.test" stamp="1999-01-01T00:00:00Z"/>',
+      // Someone else's server, our own bare JID, or a resource of our domain: not our server's offline storage.
+      '<delay xmlns="urn:xmpp:delay" from="evil.test" stamp="1999-01-01T00:00:00Z"/>',
+      '<delay xmlns="urn:xmpp:delay" from="alice@heron.test" stamp="1999-01-01T00:00:00Z"/>',
+      '<delay xmlns="urn:xmpp:delay" from="heron.test/offline" stamp="1999-01-01T00:00:00Z"/>',
+    ]) {
+      expect(delayed(delay), delay).toMatchObject({ kind: 'chat', record: { ts: ctx.now }, timedBy: 'arrival' });
+    }
+    // Even our server's stamp is no later than now: a clock ahead of ours cannot push a chat to the top.
+    const ahead = delayed('<delay xmlns="urn:xmpp:delay" from="heron.test" stamp="2099-01-01T00:00:00Z"/>');
+    expect(ahead).toMatchObject({ record: { ts: ctx.now }, timedBy: 'server' });
+  });
+
+  it('times a carbon on arrival: the delays inside it are the sender\'s', () => {
+    const carbon = msg(`<message from="alice@heron.test" to="alice@heron.test/desk"><received xmlns="urn:xmpp:carbons:2">
+      <forwarded xmlns="urn:xmpp:forward:0"><delay xmlns="urn:xmpp:delay" stamp="2099-11-14T09:00:00Z"/>
+      <message from="bob@heron.test/x" to="alice@heron.test/phone" type="chat" id="c1"><body>late</body>
+      <delay xmlns="urn:xmpp:delay" from="heron.test" stamp="2023-11-14T09:00:00Z"/></message></forwarded></received></message>`);
+    expect(carbon).toMatchObject({ kind: 'chat', record: { ts: ctx.now, direction: 'in' }, timedBy: 'arrival' });
   });
 
   it('notes whether an incoming message asked for markers, and only with an id to mark', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../main/core/accounts/backoff';
-import { classifyFailure } from '../../main/core/accounts/failures';
-import { resolveEndpoints } from '../../main/core/xmpp/endpoints';
+import { classifyFailure, describeError } from '../../main/core/accounts/failures';
+import { redirectTarget, resolveEndpoints } from '../../main/core/xmpp/endpoints';
+import { ElementTooLargeError, PrematureStanzaError, RedirectRefusedError } from '../../main/core/xmpp/session';
 
 describe('backoff', () => {
   it('grows exponentially, stays within jitter bounds and is capped', () => {
@@ -21,13 +22,40 @@ describe('classifyFailure', () => {
     expect(classifyFailure({ name: 'InsecureStreamError', message: 'no TLS' })).toMatchObject({ state: 'error', retry: false });
     expect(classifyFailure(undefined)).toMatchObject({ state: 'error', retry: true });
   });
+
+  it('says in words why the transport ended a connection, and retries it', () => {
+    expect(classifyFailure(new PrematureStanzaError('message'))).toMatchObject({
+      state: 'error',
+      retry: true,
+      reason: 'A <message> arrived before the connection was secured and logged in; someone on the network may be tampering with it.',
+    });
+    expect(classifyFailure(new ElementTooLargeError(1024 * 1024))).toMatchObject({
+      retry: true,
+      reason: 'The server sent more than 1 MiB in one piece; Heron closed the connection.',
+    });
+    expect(classifyFailure(new RedirectRefusedError('evil.example', 'it is not part of heron.test')).reason).toBe(
+      'The server redirected to "evil.example", which Heron does not follow: it is not part of heron.test.',
+    );
+  });
+
+  it('never logs an error as an empty line', () => {
+    expect(describeError(Object.assign(new Error(), { name: 'TimeoutError' }))).toBe('TimeoutError: The server did not answer in time.');
+    expect(describeError(new Error('boom'))).toBe('Error: boom');
+  });
 });
 
 describe('resolveEndpoints', () => {
-  it('uses the host override as given', async () => {
-    expect(await resolveEndpoints({ domain: 'x.test', host: '127.0.0.1', port: 5333 }, async () => [])).toEqual([
+  it('tries a host override both ways TLS can start, the one its port suggests first', async () => {
+    const override = (port?: number) => resolveEndpoints({ domain: 'x.test', host: '127.0.0.1', ...(port ? { port } : {}) }, async () => []);
+    expect(await override(5333)).toEqual([
       { host: '127.0.0.1', port: 5333, directTls: false },
+      { host: '127.0.0.1', port: 5333, directTls: true },
     ]);
+    expect((await override()).map((e) => [e.port, e.directTls])).toEqual([
+      [5222, false],
+      [5222, true],
+    ]);
+    for (const port of [5223, 443]) expect((await override(port)).map((e) => e.directTls)).toEqual([true, false]);
   });
 
   it('orders SRV records by priority, direct TLS first, and skips "."', async () => {
@@ -48,5 +76,25 @@ describe('resolveEndpoints', () => {
       throw Object.assign(new Error('nope'), { code: 'ENODATA' });
     };
     expect(await resolveEndpoints({ domain: 'x.test' }, failing)).toEqual([{ host: 'x.test', port: 5222, directTls: false }]);
+  });
+});
+
+describe('redirectTarget (see-other-host)', () => {
+  const current = { host: '127.0.0.1', port: 5222, directTls: false };
+
+  it('follows to the account domain or a host under it, keeping how TLS starts', () => {
+    expect(redirectTarget('heron.test', 'heron.test', current)).toEqual({ host: 'heron.test', port: 5222, directTls: false });
+    expect(redirectTarget('Node2.Heron.Test:5290', 'heron.test', { ...current, directTls: true })).toEqual({ host: 'node2.heron.test', port: 5290, directTls: true });
+  });
+
+  it('refuses other domains, look-alikes, addresses and garbage, saying why', () => {
+    expect(redirectTarget('evil.example', 'heron.test', current)).toBe('it is not part of heron.test');
+    expect(redirectTarget('evilheron.test', 'heron.test', current)).toBe('it is not part of heron.test');
+    expect(redirectTarget('heron.test.evil.example', 'heron.test', current)).toBe('it is not part of heron.test');
+    expect(redirectTarget('10.0.0.1:5222', 'heron.test', current)).toBe('it is not part of heron.test');
+    expect(redirectTarget('[::1]:5222', 'heron.test', current)).toBe('it is not part of heron.test');
+    expect(redirectTarget('heron.test:99999', 'heron.test', current)).toBe('its port is out of range');
+    expect(redirectTarget('', 'heron.test', current)).toBe('it is not a host name');
+    expect(redirectTarget('a b:1:2', 'heron.test', current)).toBe('it is not a host name');
   });
 });

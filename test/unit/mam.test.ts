@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import parse from '@xmpp/xml/lib/parse.js';
 import { mamQuery, parseFin, parseMamResult } from '../../main/core/xmpp/mam';
 
-const ctx = { ownBareJid: 'alice@heron.test', now: 0, queryIds: new Set(['q1']) };
+const ctx = { ownBareJid: 'alice@heron.test', now: Date.parse('2026-01-01T00:00:00Z'), queryIds: new Set(['q1']) };
 const result = (attrs: string, inner: string) =>
   parse(`<message ${attrs} to="alice@heron.test/desk"><result xmlns="urn:xmpp:mam:2" queryid="q1" id="arch-7">
     <forwarded xmlns="urn:xmpp:forward:0"><delay xmlns="urn:xmpp:delay" stamp="2025-05-06T07:08:09Z"/>${inner}</forwarded></result></message>`);
@@ -17,6 +17,16 @@ describe('MAM', () => {
         kind: 'chat',
         record: { peer: 'bob@heron.test', direction: 'in', stanzaId: { id: 'arch-7', by: 'alice@heron.test' }, ts: Date.parse('2025-05-06T07:08:09Z') },
       },
+    });
+    // The archive's stamp, not one the sender put inside the message, and never after now.
+    const stamped = (stamp: string) =>
+      parseMamResult(
+        result('', `<message from="bob@heron.test/x" type="chat" id="b2"><body>x</body><delay xmlns="urn:xmpp:delay" from="heron.test" stamp="${stamp}"/></message>`),
+        ctx,
+      );
+    expect(stamped('2001-01-01T00:00:00Z')).toMatchObject({ message: { record: { ts: Date.parse('2025-05-06T07:08:09Z') }, timedBy: 'server' } });
+    expect(parseMamResult(result('', '<message from="bob@heron.test/x" type="chat"><body>x</body></message>'), { ...ctx, now: 1_000 })).toMatchObject({
+      message: { record: { ts: 1_000 } },
     });
     const mine = parseMamResult(result('from="alice@heron.test"', '<message from="alice@heron.test/phone" to="carol@heron.test" type="chat"><body>x</body></message>'), ctx);
     expect(mine).toMatchObject({ message: { record: { peer: 'carol@heron.test', direction: 'out', state: 'sent' } } });

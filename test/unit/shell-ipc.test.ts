@@ -3,7 +3,7 @@ import { commandNames, ipcCommandChannel, IPC_EVENT_CHANNEL, type EventName } fr
 import { CommandFailure } from '../../main/core';
 import { registerIpc, type IpcDeps } from '../../main/shell/ipc';
 
-const appUrl = 'file:///opt/Heron/resources/app.asar/dist/renderer/index.html';
+const appUrl = 'heron://app/index.html';
 type Handler = (event: unknown, payload: unknown) => Promise<unknown>;
 
 function setup(handle: (command: string, payload: unknown) => Promise<unknown> = async () => 'result') {
@@ -76,6 +76,8 @@ describe('registerIpc', () => {
       { sender: stranger, senderFrame: stranger.mainFrame },
       { sender: contents, senderFrame: { frameTreeNodeId: 2, url: appUrl } },
       { sender: contents, senderFrame: { ...mainFrame, url: 'https://example.org/' } },
+      // Our page's file, but not from our origin.
+      { sender: contents, senderFrame: { ...mainFrame, url: 'file:///opt/Heron/resources/app.asar/dist/renderer/index.html' } },
       { sender: contents, senderFrame: null },
     ];
     for (const event of refusals) await expect(call('accounts.list', {}, event)).rejects.toThrow('refused');

@@ -1,30 +1,24 @@
-// One account's connection lifecycle (DESIGN §3): offline → connecting → online, or
-// waiting to retry with backoff, or a state the user must act on (auth-failed, cert-rejected,
-// error). Sleep and a lost network pause it without counting failures.
-// Protocol features plug in through hooks (features/feature.ts), composed here in order.
+// One account: the driver of its connection lifecycle (the decisions are in lifecycle.ts;
+// here they are carried out: sessions opened and closed, timers set, features told) and the
+// protocol features, which plug in through hooks (features/feature.ts), composed here in order.
 import type { Element } from '@xmpp/xml';
-import type { AccountConnection, AccountView, CertificateView, OwnPresence } from '../../../preload/contract';
+import type { AccountView, CertificateView } from '../../../preload/contract';
 import type { AccountRecord, Archive } from '../archive/archive';
 import type { Vault } from '../vault';
 import { resolveEndpoints, type Endpoint, type SrvResolver } from '../xmpp/endpoints';
 import type { Session, SessionOptions } from '../xmpp/session';
 import { parseJid } from '../xmpp/jid';
-import type { Clock, Emit, Feature, FeatureContext, Log } from '../features/feature';
-import { RosterFeature } from '../features/roster';
-import { PresenceFeature } from '../features/presence';
-import { SubscriptionsFeature } from '../features/subscriptions';
-import { ChatFeature } from '../features/chat';
-import { MamFeature } from '../features/mam';
-import { DiscoFeature } from '../features/disco';
-import { MdsFeature } from '../features/mds';
-import { MarkersFeature } from '../features/markers';
-import { KeepaliveFeature, type KeepalivePolicy } from '../features/keepalive';
-import { CsiFeature } from '../features/csi';
-import { VersionFeature } from '../features/version';
-import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff';
-import { classifyFailure, type Failure } from './failures';
+import type { AccountScope, Clock, Emit, Feature, FeatureContext, FeatureModule, Log } from '../features/feature';
+import { Hooks } from '../features/hooks';
+import { FEATURE_MODULES, makeFeatures } from '../features/modules';
+import { presenceModule, type PresenceFeature } from '../features/presence';
+import { chatModule, type ChatFeature } from '../features/chat';
+import { mamModule, type MamFeature } from '../features/mam';
+import type { KeepalivePolicy } from '../features/keepalive';
+import { defaultBackoff, type BackoffPolicy } from './backoff';
+import { classifyFailure, describeError, worthAnotherEndpoint } from './failures';
+import { connectionView, initialState, transition, type Effect, type LifecycleEvent, type LifecycleState } from './lifecycle';
 
-const NO_NETWORK = 'No network connection. Heron reconnects as soon as it is back.';
 /**
  * Errors of a connection that never opened. Only these leave a suspended session's entity
  * fit for another try: after a stream began, its negotiation may still be waiting on it.
@@ -45,35 +39,20 @@ export type AccountDeps = {
   keepalive?: KeepalivePolicy;
 };
 
-export class Account {
-  private connection: AccountConnection = { state: 'offline', attempt: 0 };
+export class Account implements AccountScope {
+  private lifecycle: LifecycleState;
+  /** The session under way or live. */
   private session: Session | undefined;
-  /** A dropped session the server may still let us resume (XEP-0198), until `until`. */
-  private suspended: { session: Session; via: Endpoint; until: number } | undefined;
+  /** A dropped session the server may still let us resume (XEP-0198). */
+  private suspended: { session: Session; via: Endpoint } | undefined;
   private retryTimer: unknown;
-  /** Bumped whenever a connection attempt should be abandoned. */
-  private generation = 0;
-  /** The machine reports no network: nothing is attempted until it is back. */
-  private networkDown = false;
   private readonly bare: string;
-  readonly roster: RosterFeature;
-  readonly presence: PresenceFeature;
-  readonly subscriptions: SubscriptionsFeature;
-  readonly chat: ChatFeature;
-  readonly mam: MamFeature;
-  readonly markers: MarkersFeature;
-  readonly csi: CsiFeature;
-  /** What our server and account offer, learnt on connect, and our contacts' capabilities. */
-  private readonly disco: DiscoFeature;
-  /**
-   * In order: roster before presence (RFC 6121 §2.2); carbons on; subscription answers before
-   * availability; disco before presence (it
-   * notes the caps in presence that the presence feature then takes); then, once online, the
-   * outbox, what our server offers, initial presence, the archive catch-up (which orders itself
-   * around what arrives live meanwhile: see features/ordering.ts), and after it the read
-   * positions of my other devices, which point at the messages it brings.
-   */
+  /** This account's feature of each module, in the priority order of FEATURE_MODULES. */
+  private readonly made: Map<FeatureModule<object>, Feature>;
   private readonly features: Feature[];
+  private readonly presence: PresenceFeature;
+  private readonly chat: ChatFeature;
+  private readonly mam: MamFeature;
 
   constructor(
     private record: AccountRecord,
@@ -87,32 +66,24 @@ export class Account {
       emit: deps.emit,
       log: deps.log,
       clock: deps.clock,
-      liveSession: () => (this.connection.state === 'online' ? this.session : undefined),
+      liveSession: () => (this.lifecycle.phase === 'online' ? this.session : undefined),
+      hooks: new Hooks(deps.log),
+      vault: deps.vault,
+      ...(deps.keepalive ? { keepalive: deps.keepalive } : {}),
     };
-    this.presence = new PresenceFeature(ctx);
-    this.roster = new RosterFeature(ctx, this.presence);
-    this.subscriptions = new SubscriptionsFeature(ctx, this.roster);
-    this.mam = new MamFeature(ctx);
-    this.disco = new DiscoFeature(ctx, () => this.features.flatMap((feature) => feature.discoFeatures ?? []));
-    const mds = new MdsFeature(ctx, this.disco);
-    this.markers = new MarkersFeature(ctx, mds, this.disco);
-    this.chat = new ChatFeature(ctx, this.markers);
-    this.csi = new CsiFeature(ctx);
-    this.presence.extensions.push(() => this.disco.caps());
-    this.features = [
-      this.roster,
-      this.chat,
-      this.subscriptions,
-      this.disco,
-      this.presence,
-      this.csi,
-      new KeepaliveFeature(ctx, deps.keepalive),
-      this.mam,
-      mds,
-      this.markers,
-      new VersionFeature(ctx),
-    ];
-    if (!record.enabled) this.connection = { state: 'disabled', attempt: 0 };
+    this.made = makeFeatures(FEATURE_MODULES, ctx);
+    this.features = [...this.made.values()];
+    this.presence = this.feature(presenceModule);
+    this.chat = this.feature(chatModule);
+    this.mam = this.feature(mamModule);
+    this.lifecycle = initialState(record.enabled);
+  }
+
+  /** This account's instance of a module (see AccountScope). */
+  feature<F extends object>(module: FeatureModule<F>): F {
+    const feature = this.made.get(module);
+    if (!feature) throw new Error(`the ${module.name} module is not in the list`);
+    return feature as F;
   }
 
   get id(): string {
@@ -129,20 +100,17 @@ export class Account {
 
   view(): AccountView {
     const { id, jid, host, port, enabled } = this.record;
-    return { id, jid, ...(host ? { host } : {}), ...(port ? { port } : {}), enabled, connection: { ...this.connection }, presence: this.presence.current() };
-  }
-
-  /** Remembers the presence we show and sends it now when online. */
-  async setPresence(presence: OwnPresence): Promise<AccountView> {
-    await this.presence.set(presence);
-    const view = this.view();
-    this.deps.emit('account.changed', view);
-    return view;
+    return { id, jid, ...(host ? { host } : {}), ...(port ? { port } : {}), enabled, connection: connectionView(this.lifecycle), presence: this.presence.current() };
   }
 
   /** The certificate the last attempt was refused for, while the account is in that state. */
   refusedCertificate(): CertificateView | undefined {
-    return this.connection.state === 'cert-rejected' ? this.connection.certificate : undefined;
+    return this.lifecycle.phase === 'cert-rejected' ? this.lifecycle.certificate : undefined;
+  }
+
+  /** Heron refused the last login because it would have been PLAIN after SCRAM (xmpp/sasl/mechanisms.ts). */
+  refusedPlain(): boolean {
+    return this.lifecycle.phase === 'auth-failed' && this.lifecycle.plainRefused === true;
   }
 
   /** Takes a new server override; the caller reconnects for it to apply. */
@@ -152,10 +120,7 @@ export class Account {
 
   async setEnabled(enabled: boolean): Promise<void> {
     this.record = { ...this.record, enabled };
-    if (!enabled) return this.disconnect('disabled');
-    if (this.connection.state !== 'disabled') return;
-    this.setConnection(this.networkDown ? { state: 'waiting', reason: NO_NETWORK, attempt: 0 } : { state: 'offline', attempt: 0 });
-    this.start();
+    await this.dispatch({ type: enabled ? 'enable' : 'disable' });
   }
 
   /**
@@ -164,10 +129,7 @@ export class Account {
    * retry short: this is what start-up, resume and "network is back" call.
    */
   start(): void {
-    if (!this.record.enabled || this.networkDown || this.session) return;
-    if (this.connection.state !== 'offline' && this.connection.state !== 'waiting') return;
-    this.clearRetry();
-    void this.attempt();
+    void this.dispatch({ type: 'start' });
   }
 
   /**
@@ -175,22 +137,17 @@ export class Account {
    * alongside; the new attempt does not wait for it.
    */
   reconnect(): void {
-    void this.stopSession('close');
-    if (!this.record.enabled) return;
-    this.connection = { state: 'offline', attempt: 0 }; // not announced: "connecting" follows at once
-    void this.attempt();
+    void this.dispatch({ type: 'reconnect' });
   }
 
-  /** Goes offline (or disabled) and stays there until started; resolves once the session is closed. */
-  async disconnect(state: 'offline' | 'disabled' = 'offline'): Promise<void> {
-    const stopping = this.stopSession('close');
-    this.setConnection({ state, attempt: 0 });
-    await stopping;
+  /** Goes offline and stays there until started; resolves once the session is closed. */
+  async disconnect(): Promise<void> {
+    await this.dispatch({ type: 'disconnect' });
   }
 
   /** The computer goes to sleep: offline without counting a failure, until `start`. */
   async suspend(): Promise<void> {
-    await this.pause({ state: 'offline', reason: 'Paused while the computer sleeps.', attempt: this.connection.attempt }, 'close');
+    await this.dispatch({ type: 'sleep' });
   }
 
   /**
@@ -198,32 +155,67 @@ export class Account {
    * attempt is counted; when it is back, connecting starts at once.
    */
   async networkChanged(up: boolean): Promise<void> {
-    this.networkDown = !up;
-    // Without a network the stream cannot be closed politely: drop the socket.
-    if (up) this.start();
-    else await this.pause({ state: 'waiting', reason: NO_NETWORK, attempt: this.connection.attempt }, 'abort');
+    await this.dispatch({ type: up ? 'network-up' : 'network-down' });
   }
 
-  /** Stops for a reason that is no failure of ours; states the user must act on stay as they are. */
-  private async pause(connection: AccountConnection, how: 'close' | 'abort'): Promise<void> {
-    const { state } = this.connection;
-    if (!this.record.enabled || state === 'auth-failed' || state === 'cert-rejected' || state === 'error') return;
-    const stopping = this.stopSession(how);
-    this.setConnection(connection);
-    await stopping;
+  /** Moves the lifecycle on and carries out its effects; resolves once a session it stops is closed. */
+  private dispatch(event: LifecycleEvent, dropped?: Session): Promise<void> {
+    const { state, effects } = transition(this.lifecycle, event, { now: this.deps.clock.now(), backoff: this.deps.backoff ?? defaultBackoff });
+    this.lifecycle = state;
+    const closing: Array<Promise<void>> = [];
+    for (const effect of effects) {
+      const done = this.perform(effect, dropped);
+      if (done) closing.push(done);
+    }
+    return Promise.all(closing).then(() => {});
   }
 
-  /** Abandons the current attempt or session and any pending retry. */
+  private perform(effect: Effect, dropped: Session | undefined): Promise<void> | void {
+    switch (effect.type) {
+      case 'announce': {
+        const connection = connectionView(this.lifecycle);
+        this.deps.log('info', `${this.bare}: ${connection.state}${connection.reason ? ` (${connection.reason})` : ''}`);
+        this.deps.emit('account.changed', this.view());
+        return;
+      }
+      case 'connect':
+        return void this.attempt(effect.run);
+      case 'resume':
+        return void this.resume(effect.run);
+      case 'stop':
+        return this.stopSession(effect.how);
+      case 'schedule-retry':
+        this.retryTimer = this.deps.clock.setTimeout(() => {
+          this.retryTimer = undefined;
+          void this.dispatch({ type: 'retry-timer' });
+        }, effect.delay);
+        return;
+      case 'cancel-retry':
+        if (this.retryTimer !== undefined) this.deps.clock.clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        return;
+      case 'keep-suspended':
+        this.suspended = { session: dropped!, via: this.lifecycle.suspended!.via };
+        for (const feature of this.features) feature.suspended?.();
+        return;
+      case 'end-session':
+        return this.notifyOffline();
+      case 'give-up-resumption':
+        return this.giveUpResumption();
+      case 'flush-outbox':
+        return this.chat.flushOutbox();
+    }
+  }
+
+  /** Ends the current attempt or session, or else the suspended one. */
   private async stopSession(how: 'close' | 'abort'): Promise<void> {
-    this.generation++;
-    this.clearRetry();
     const session = this.session;
     this.session = undefined;
     if (!session) return this.giveUpResumption();
     this.suspended = undefined;
     this.notifyOffline();
     if (how === 'abort') session.abort();
-    else await session.entity.stop().catch(() => {});
+    else await session.close().catch(() => {});
   }
 
   private notifyOffline(): void {
@@ -237,30 +229,20 @@ export class Account {
     this.notifyOffline();
   }
 
-  private setConnection(connection: AccountConnection): void {
-    this.connection = connection;
-    this.deps.log('info', `${this.bare}: ${connection.state}${connection.reason ? ` (${connection.reason})` : ''}`);
-    this.deps.emit('account.changed', this.view());
+  /** Reports the failure of attempt `run`: the lifecycle decides what follows. */
+  private failed(run: number, error: unknown): void {
+    const neverConnected = NEVER_CONNECTED.has((error as { code?: string } | undefined)?.code ?? '');
+    void this.dispatch({ type: 'failed', run, failure: classifyFailure(error), neverConnected, random: this.deps.clock.random() });
   }
 
-  private clearRetry(): void {
-    if (this.retryTimer !== undefined) this.deps.clock.clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-  }
-
-  private async attempt(): Promise<void> {
-    const generation = ++this.generation;
-    const current = () => generation === this.generation;
-    const attempt = this.connection.attempt;
-    this.setConnection({ state: 'connecting', attempt });
-    if (this.suspended && this.suspended.until <= this.deps.clock.now()) this.giveUpResumption();
-    const suspended = this.suspended;
+  private async attempt(run: number): Promise<void> {
+    const current = () => run === this.lifecycle.run;
     try {
-      if (suspended) return await this.resume(suspended, current);
       const password = await this.deps.vault.getPassword(this.bare);
       if (!current()) return;
       if (password === null) {
-        this.fail({ state: 'auth-failed', reason: 'No password is stored for this account.', retry: false }, attempt);
+        const failure = { state: 'auth-failed' as const, reason: 'No password is stored for this account.', retry: false };
+        void this.dispatch({ type: 'failed', run, failure, neverConnected: true, random: 0 });
         return;
       }
       const jid = parseJid(this.bare)!;
@@ -275,6 +257,13 @@ export class Account {
         const session = this.deps.openSession({
           jid,
           password: async () => password,
+          sasl: {
+            policy: () => ({ allowPlain: this.deps.archive.plainAllowed(this.id) }),
+            authenticated: (mechanism) => {
+              this.deps.log('info', `${this.bare}: logged in with ${mechanism}`);
+              if (mechanism.startsWith('SCRAM-')) this.deps.archive.noteScramLogin(this.id);
+            },
+          },
           resource: this.record.resource,
           endpoint,
           ...(this.deps.trustedCAs ? { trustedCAs: this.deps.trustedCAs } : {}),
@@ -285,30 +274,31 @@ export class Account {
         try {
           await session.open();
           if (!current()) return;
-          await this.online(session, endpoint, current);
+          await this.online(session, endpoint, run);
           return;
         } catch (error) {
           lastError = error;
           if (this.session === session) this.session = undefined;
           session.abort();
           // Only a network failure is worth trying the next endpoint for.
-          if (!classifyFailure(error).retry) break;
+          if (!worthAnotherEndpoint(error)) break;
         }
       }
       throw lastError;
     } catch (error) {
-      if (current()) this.fail(classifyFailure(error), attempt);
+      if (current()) this.failed(run, error);
     }
   }
 
   /**
    * Reconnects the suspended session and asks to resume it. Resumed, it is online again as it
    * was: presence known, nothing to catch up (the server replays what we missed). Refused, the
-   * new stream carries a new session, set up as any other. A connection that could not be
-   * made keeps it suspended for the next attempt; any other failure gives it up.
+   * new stream carries a new session, set up as any other. Whether a failure keeps it
+   * suspended for the next attempt is the lifecycle's to decide.
    */
-  private async resume(suspended: { session: Session; via: Endpoint }, current: () => boolean): Promise<void> {
-    const { session, via } = suspended;
+  private async resume(run: number): Promise<void> {
+    const current = () => run === this.lifecycle.run;
+    const { session, via } = this.suspended!;
     this.session = session;
     let resumed: boolean;
     try {
@@ -316,56 +306,56 @@ export class Account {
     } catch (error) {
       if (this.session === session) this.session = undefined;
       session.abort();
-      if (!NEVER_CONNECTED.has((error as { code?: string }).code ?? '')) this.giveUpResumption();
-      throw error;
+      if (current()) this.failed(run, error);
+      return;
     }
-    this.suspended = undefined;
     if (!current()) return;
     if (!resumed) {
       this.deps.log('info', `${this.bare}: the server could not resume the session; starting a new one`);
-      this.notifyOffline();
-      return this.online(session, via, current);
+      // Features hear the old session is over (give-up-resumption), then set up the new one.
+      void this.dispatch({ type: 'resume-refused', run });
+      try {
+        return await this.online(session, via, run);
+      } catch (error) {
+        if (this.session === session) this.session = undefined;
+        session.abort();
+        if (current()) this.failed(run, error);
+        return;
+      }
     }
+    this.suspended = undefined;
     this.deps.log('info', `${this.bare}: resumed the session`);
     for (const feature of this.features) feature.resumed?.(session);
-    this.setConnection({ state: 'online', attempt: 0, via });
-    this.chat.flushOutbox();
+    void this.dispatch({ type: 'resumed', run, via });
   }
 
-  private fail(failure: Failure, attempt: number): void {
-    if (!failure.retry) {
-      const { state, reason, certificate } = failure;
-      this.setConnection({ state, reason, attempt: attempt + 1, ...(certificate ? { certificate } : {}) });
-      return;
+  private async online(session: Session, via: Endpoint, run: number): Promise<void> {
+    const current = () => run === this.lifecycle.run;
+    // A drop while the online hooks run would leave them waiting for answers that never come,
+    // and the account "online" on a dead stream: it fails the attempt instead, which retries.
+    let onDrop!: () => void;
+    const dropped = new Promise<never>((_, reject) => {
+      onDrop = () => reject(Object.assign(new Error('The connection was lost.'), { code: 'ECONNRESET' }));
+    });
+    dropped.catch(() => {});
+    session.entity.once('disconnect', onDrop);
+    try {
+      for (const feature of this.features) {
+        await Promise.race([feature.online?.(session), dropped]);
+        if (!current()) return;
+      }
+    } finally {
+      session.entity.off('disconnect', onDrop);
     }
-    if (this.networkDown) {
-      // Without a network every attempt would fail: wait for it, and count nothing.
-      this.setConnection({ state: 'waiting', reason: NO_NETWORK, attempt });
-      return;
-    }
-    const next = attempt + 1;
-    const delay = backoffDelay(next, this.deps.clock.random(), this.deps.backoff ?? defaultBackoff);
-    this.setConnection({ state: 'waiting', reason: failure.reason, retryAt: this.deps.clock.now() + delay, attempt: next });
-    this.retryTimer = this.deps.clock.setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.attempt();
-    }, delay);
-  }
-
-  private async online(session: Session, via: Endpoint, current: () => boolean): Promise<void> {
-    for (const feature of this.features) {
-      await feature.online?.(session);
-      if (!current()) return;
-    }
-    this.setConnection({ state: 'online', attempt: 0, syncing: true, via });
+    void this.dispatch({ type: 'connected', run, via });
     for (const feature of this.features) {
       if (!current()) return;
       // Catch-up and the outbox can fail on their own; the session stays up and the next connect retries.
-      await feature.ready?.(session).catch((error: Error) => this.deps.log('warn', `${this.bare}: ${error.message}`));
+      await feature.ready?.(session).catch((error: Error) => this.deps.log('warn', `${this.bare}: ${describeError(error)}`));
     }
     if (!current()) return;
-    this.chat.release(session);
-    if (this.connection.state === 'online') this.setConnection({ state: 'online', attempt: 0, via });
+    this.chat.release(session, this.mam.readBackTo);
+    void this.dispatch({ type: 'synced', run });
   }
 
   private wire(session: Session): void {
@@ -374,29 +364,22 @@ export class Account {
     let cause: unknown;
     entity.on('error', (error: unknown) => {
       if ((cause as Error | undefined)?.name !== 'StreamError') cause = error;
-      this.deps.log('warn', `${this.bare}: ${(error as Error).name}: ${(error as Error).message}`);
+      this.deps.log('warn', `${this.bare}: ${describeError(error)}`);
     });
     entity.on('disconnect', () => {
       // The entity outlives a resumed stream: a cause belongs to the connection it ended.
       const dropCause = cause;
       cause = undefined;
-      if (this.session !== session || this.connection.state !== 'online') return;
-      // An unexpected drop: forget this session and retry.
+      if (this.session !== session || this.lifecycle.phase !== 'online') return;
+      // An unexpected drop: forget this session; the lifecycle decides whether to keep it for resumption.
       this.session = undefined;
       const failure = dropCause ? classifyFailure(dropCause) : { state: 'error' as const, reason: 'The connection was lost.', retry: true };
       const { id, max } = session.streamManagement;
-      // Resumable when the server gave the stream an id, and the catch-up is over (its hooks
-      // would not run again on a resumed session).
-      if (id && failure.retry && !this.connection.syncing && this.connection.via) {
-        const until = max ? this.deps.clock.now() + Number(max) * 1000 : Infinity;
-        this.suspended = { session, via: this.connection.via, until };
-        for (const feature of this.features) feature.suspended?.();
-      } else {
-        this.notifyOffline();
-      }
-      this.fail(failure, 0);
+      const resumableUntil = id ? (max ? this.deps.clock.now() + Number(max) * 1000 : Infinity) : undefined;
+      void this.dispatch({ type: 'dropped', failure, ...(resumableUntil !== undefined ? { resumableUntil } : {}), random: this.deps.clock.random() }, session);
     });
-    entity.on('stanza', (stanza: Element) => {
+    // Only stanzas of an established session (encrypted, authenticated, bound) come here.
+    session.onStanza((stanza: Element) => {
       if (this.session !== session) return;
       try {
         for (const feature of this.features) if (feature.stanza?.(stanza, session)) return;

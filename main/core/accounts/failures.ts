@@ -7,6 +7,8 @@ export type Failure = {
   reason: string;
   retry: boolean;
   certificate?: CertificateView;
+  /** The login would have been PLAIN for an account that used SCRAM before; the user may allow it. */
+  plainRefused?: true;
 };
 
 type ErrorLike = {
@@ -51,7 +53,18 @@ export function classifyFailure(error: unknown): Failure {
     // A replaced session must not fight back in a loop; everything else may recover.
     return { state: 'error', reason: reason + detail, retry: e.condition !== 'conflict' };
   }
+  // Our own SASL (xmpp/sasl) refusing a server: retrying would meet the same server.
+  if (e.name === 'PlainRefusedError') return { state: 'auth-failed', reason: e.message ?? 'PLAIN refused.', retry: false, plainRefused: true };
+  if (e.name === 'ScramError') return { state: 'auth-failed', reason: e.message ?? 'The login failed.', retry: false };
+  if (e.name === 'NoMechanismError') return { state: 'error', reason: e.message ?? 'No login method in common.', retry: false };
+  // Already in words (vault.ts); it may come back (the user logs in to a desktop session).
+  if (e.name === 'VaultError') return { state: 'error', reason: e.message ?? 'The system keychain failed.', retry: true };
   if (e.name === 'InsecureStreamError') return { state: 'error', reason: e.message ?? 'No TLS offered.', retry: false };
+  // Written into the stream by someone on the network path, or an odd server: another attempt
+  // (with backoff) may well go through, and the reason stays on screen meanwhile.
+  if (e.name === 'PrematureStanzaError') return { state: 'error', reason: e.message ?? 'A stanza arrived before the login.', retry: true };
+  if (e.name === 'ElementTooLargeError') return { state: 'error', reason: e.message ?? 'The server sent too much at once.', retry: true };
+  if (e.name === 'RedirectRefusedError') return { state: 'error', reason: e.message ?? 'The server redirected elsewhere.', retry: true };
   // The session refuses certificates itself (xmpp/certificate.ts) and says what it saw.
   if (e.name === 'CertificateError' && e.certificate) {
     return { state: 'cert-rejected', reason: e.message ?? "The server's certificate was rejected.", retry: false, certificate: e.certificate };
@@ -71,4 +84,22 @@ export function classifyFailure(error: unknown): Failure {
   }
   if (e.name === 'TimeoutError') return { state: 'error', reason: 'The server did not answer in time.', retry: true };
   return { state: 'error', reason: e.message ? `Connection failed: ${e.message}` : 'Connection failed.', retry: true };
+}
+
+/** Errors that mean a server (or someone posing as one) spoke: another address would not help. */
+const STREAM_REACHED = new Set(['StreamError', 'SASLError', 'PrematureStanzaError', 'ElementTooLargeError', 'RedirectRefusedError']);
+
+/**
+ * Whether the next address of the server is worth trying after this error: only when no
+ * stream could be had here (a refused or reset connection, a TLS handshake that failed).
+ */
+export function worthAnotherEndpoint(error: unknown): boolean {
+  return classifyFailure(error).retry && !STREAM_REACHED.has((error as ErrorLike | undefined)?.name ?? '');
+}
+
+/** One line for the log, never empty: some errors (a timeout) carry no message of their own. */
+export function describeError(error: unknown): string {
+  const e = (error ?? {}) as ErrorLike;
+  const name = e.name ?? 'Error';
+  return e.message ? `${name}: ${e.message}` : `${name}: ${classifyFailure(error).reason}`;
 }

@@ -3,6 +3,7 @@
 // every hot read walks an index in order and stops after the rows it returns.
 import type Database from 'better-sqlite3';
 import type { Db } from './database';
+import { OmemoArchive } from './omemo-store';
 import type {
   AttachmentView,
   ContactView,
@@ -63,6 +64,19 @@ export type MessageRecord = {
   attachments?: AttachmentRecord[];
   /** The sender asked to hear when we display it (XEP-0333). */
   markable?: boolean;
+  /** From someone not in our roster: a conversation this message opens waits in message requests. */
+  stranger?: boolean;
+  /** OMEMO (XEP-0384): `omemo` the legacy 0.3, `omemo2` OMEMO 2; the sending device's id. */
+  encryption?: 'omemo' | 'omemo2';
+  senderDevice?: number;
+  /** Encrypted, but it could not be decrypted: the body says why. */
+  undecryptable?: true;
+};
+
+/** Where each record of a batch goes in time, given what was stored before it (features/ordering.ts ArchiveOrder). */
+export type Placement = {
+  place(record: MessageRecord): number;
+  stored(record: MessageRecord, ts: number): void;
 };
 
 /** A retraction (XEP-0424) or a sender's set of reactions (XEP-0444) naming an earlier message. */
@@ -79,7 +93,39 @@ export type MessageEventRecord = {
   ts: number;
   /** Reactions: the sender's whole current set (an empty set takes them all back). */
   emojis?: string[];
+  /** A retraction the room itself announces for a moderator (XEP-0425): it applies whoever wrote the message. */
+  moderated?: true;
+  /** One we send: it waits in the outbox until the server acknowledges it. */
+  pending?: boolean;
 };
+
+/** A correction, reaction or retraction of ours the server has not acknowledged yet: the outbox's relations. */
+export type PendingEvent = {
+  kind: 'correction' | 'reaction' | 'retraction';
+  peer: string;
+  /** Our id for the event stanza. */
+  id: string;
+  /** The id it names (see MessageEventRecord.target). */
+  target: string;
+  /** Corrections: the new text; reactions: the emojis, as JSON. Empty for a correction of a since-retracted message. */
+  payload: string;
+};
+
+/** A stored message's ids and place, for naming it in a relation we send. */
+export type MessageRefs = {
+  accountId: string;
+  conversationId: number;
+  peer: string;
+  direction: 'in' | 'out';
+  sender: string;
+  messageId?: string;
+  originId?: string;
+  retracted: boolean;
+  notice: boolean;
+};
+
+/** A room the user is in (or wants to be in again after a reconnect or a restart). */
+export type RoomRecord = { jid: string; nick: string; subject?: string };
 
 /**
  * `created`: a new message was stored. `updated`: an earlier message changed (a correction was
@@ -164,11 +210,15 @@ type MessageRow = {
   reply_to_sender: string | null;
   kind: 'chat' | 'gap';
   gap_until: number | null;
+  encryption: 'omemo' | 'omemo2' | null;
+  sender_device: number | null;
+  undecryptable: number;
 };
 
 /** Message columns; the queries join `conversations c` for the account and peer. */
 const MESSAGE_COLUMNS = `m.id, m.conversation_id, c.account_id, c.peer, m.direction, m.sender, m.occupant_id, m.body, m.ts, m.state, m.error,
-  m.message_id, m.origin_id, m.stanza_id, m.edited_at, m.retracted_at, m.reply_to_ref, m.reply_to_sender, m.kind, m.gap_until`;
+  m.message_id, m.origin_id, m.stanza_id, m.edited_at, m.retracted_at, m.reply_to_ref, m.reply_to_sender, m.kind, m.gap_until,
+  m.encryption, m.sender_device, m.undecryptable`;
 
 type ConversationRow = {
   id: number;
@@ -178,12 +228,23 @@ type ConversationRow = {
   last_body: string | null;
   last_ts: number | null;
   last_direction: 'in' | 'out' | null;
+  request: RequestState;
+  kind: 'chat' | 'groupchat';
+  pinned: number;
+  muted: number;
+  draft: string;
 };
+
+/** conversations.request: 0 in the chat list, 1 waiting in message requests, 2 turned away (hidden, kept). */
+type RequestState = 0 | 1 | 2;
+const REQUEST_STATES = { accepted: 0, waiting: 1, declined: 2 } as const;
+export type RequestDecision = keyof typeof REQUEST_STATES;
 
 const MESSAGES_FROM = 'messages m JOIN conversations c ON c.id = m.conversation_id';
 /** Search results: CROSS JOIN keeps the index walk outermost, so MATCH and its rowid order drive the query. */
 const FTS_FROM = 'messages_fts f CROSS JOIN messages m ON m.id = f.rowid CROSS JOIN conversations c ON c.id = m.conversation_id';
-const CONVERSATION_SELECT = `SELECT c.id, c.account_id, c.peer, c.unread, m.body AS last_body, m.ts AS last_ts, m.direction AS last_direction
+const CONVERSATION_SELECT = `SELECT c.id, c.account_id, c.peer, c.unread, m.body AS last_body, m.ts AS last_ts, m.direction AS last_direction, c.request, c.kind,
+  c.pinned, c.muted, c.draft
   FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id`;
 
 type EventRow = { id: number; target_id: number | null; kind: 'correction' | 'retraction' | 'reaction'; sender: string; occupant_id: string | null; ts: number; payload: string };
@@ -195,6 +256,14 @@ type Batch = { accountId: string; conversations: Map<string, number>; added: Map
 type Added = { maxId: number; incoming: number[]; maxOut: number };
 
 /** What the search index holds of a message. */
+function encryptionView(encryption: 'omemo' | 'omemo2' | null, senderDevice: number | null, undecryptable: number): Partial<MessageView> {
+  return {
+    ...(encryption ? { encryption } : {}),
+    ...(senderDevice !== null ? { senderDevice } : {}),
+    ...(undecryptable ? { undecryptable: true as const } : {}),
+  };
+}
+
 type IndexedRow = Pick<MessageRow, 'id' | 'conversation_id' | 'sender' | 'body' | 'origin_id' | 'message_id' | 'stanza_id'>;
 
 /** The ids a stanza carries, as the dedupe lookups need them. */
@@ -205,13 +274,32 @@ function idValues(ids: StanzaIds & { occupantId?: string | undefined }): Array<s
   return [ids.sender, ids.occupantId ?? null, ids.messageId ?? null, ids.originId ?? null, ids.stanzaId?.id ?? null, ids.stanzaId?.by ?? null];
 }
 
+type ContactRow = { jid: string; name: string | null; subscription: RosterItem['subscription']; groups_json: string; ask: number; approved: number };
+const CONTACT_COLUMNS = 'jid, name, subscription, groups_json, ask, approved';
+
+function toRosterItem(row: ContactRow): RosterItem {
+  return {
+    jid: row.jid,
+    ...(row.name ? { name: row.name } : {}),
+    subscription: row.subscription,
+    groups: JSON.parse(row.groups_json) as string[],
+    ...(row.ask ? { ask: true as const } : {}),
+    ...(row.approved ? { approved: true as const } : {}),
+  };
+}
+
 function toConversationView(row: ConversationRow): ConversationView {
   return {
     id: row.id,
     accountId: row.account_id,
     peer: row.peer,
-    kind: 'chat',
+    // A private message from a room occupant has the occupant's room JID (room@service/nick) as its peer.
+    kind: row.kind === 'groupchat' ? 'groupchat' : row.peer.includes('/') ? 'private' : 'chat',
     unread: row.unread,
+    pinned: row.pinned === 1,
+    muted: row.muted === 1,
+    draft: row.draft,
+    ...(row.request === 1 ? { request: 'waiting' as const } : row.request === 2 ? { request: 'declined' as const } : {}),
     ...(row.last_ts !== null && row.last_direction
       ? { last: { body: row.last_body ?? '', ts: row.last_ts, direction: row.last_direction } }
       : {}),
@@ -229,18 +317,22 @@ function toAttachmentView(row: AttachmentRow): AttachmentView {
   };
 }
 
-/** Current reactions from the latest reaction event of each sender. */
-export function summarizeReactions(events: Array<{ sender: string; ts: number; payload: string }>): MessageView['reactions'] {
-  const latest = new Map<string, { ts: number; emojis: string[] }>();
+/**
+ * Current reactions from the latest reaction event of each reacting person: a sender, and in
+ * rooms its occupant-id (a nick can change hands; the one who took it has reactions of its own).
+ */
+export function summarizeReactions(events: Array<{ sender: string; occupant_id: string | null; ts: number; payload: string }>): MessageView['reactions'] {
+  const latest = new Map<string, { sender: string; ts: number; emojis: string[] }>();
   for (const event of events) {
-    const seen = latest.get(event.sender);
-    if (!seen || event.ts >= seen.ts) latest.set(event.sender, { ts: event.ts, emojis: JSON.parse(event.payload) as string[] });
+    const key = `${event.sender}\u0000${event.occupant_id ?? ''}`;
+    const seen = latest.get(key);
+    if (!seen || event.ts >= seen.ts) latest.set(key, { sender: event.sender, ts: event.ts, emojis: JSON.parse(event.payload) as string[] });
   }
   const byEmoji = new Map<string, string[]>();
-  for (const [sender, { emojis }] of latest) {
+  for (const { sender, emojis } of latest.values()) {
     for (const emoji of new Set(emojis)) byEmoji.set(emoji, [...(byEmoji.get(emoji) ?? []), sender]);
   }
-  return [...byEmoji].map(([emoji, from]) => ({ emoji, from: from.sort() }));
+  return [...byEmoji].map(([emoji, from]) => ({ emoji, from: [...new Set(from)].sort() }));
 }
 
 export class NotFoundError extends Error {
@@ -256,6 +348,12 @@ export class Archive {
     private readonly db: Db,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** OMEMO's keys, sessions, devices and per-conversation switch (omemo-store.ts). */
+  omemo(): OmemoArchive {
+    return (this.omemoArchive ??= new OmemoArchive(this.db));
+  }
+  private omemoArchive: OmemoArchive | undefined;
 
   /** A prepared statement, compiled once per SQL text. */
   private sql<P extends unknown[] = unknown[], R = unknown>(text: string): Database.Statement<P, R> {
@@ -341,6 +439,25 @@ export class Archive {
       .run(accountId, sha256, this.now());
   }
 
+  /** Whether this account may log in with PLAIN: never logged in with SCRAM, or the user allowed it since. */
+  plainAllowed(accountId: string): boolean {
+    const row = this.sql<[string], { plain_allowed: number }>('SELECT plain_allowed FROM sasl_history WHERE account_id = ?').get(accountId);
+    return !row || row.plain_allowed === 1;
+  }
+
+  /** A login with SCRAM worked: PLAIN is refused from now on, even if the user allowed it before. */
+  noteScramLogin(accountId: string): void {
+    this.sql(
+      `INSERT INTO sasl_history (account_id, scram_at, plain_allowed) VALUES (?, ?, 0)
+       ON CONFLICT (account_id) DO UPDATE SET scram_at = excluded.scram_at, plain_allowed = 0`,
+    ).run(accountId, this.now());
+  }
+
+  /** The user allows PLAIN for this account although it logged in with SCRAM before. */
+  allowPlain(accountId: string): void {
+    this.sql('UPDATE sasl_history SET plain_allowed = 1 WHERE account_id = ?').run(accountId);
+  }
+
   /**
    * Removes an account but keeps its chats readable: the row stays (messages hang off it) and is
    * marked removed; the trust decision goes. Adding the same address again brings it back.
@@ -391,36 +508,80 @@ export class Archive {
     ).run(accountId, item.jid, item.name ?? null, item.subscription, JSON.stringify(item.groups), item.ask ? 1 : 0, item.approved ? 1 : 0);
   }
 
+  /** One roster item by JID: an indexed lookup, cheap enough for every incoming stanza. */
+  rosterItem(accountId: string, jid: string): RosterItem | undefined {
+    const row = this.sql<[string, string], ContactRow>(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE account_id = ? AND jid = ?`).get(accountId, jid);
+    return row ? toRosterItem(row) : undefined;
+  }
+
   removeContact(accountId: string, jid: string): void {
     this.sql('DELETE FROM contacts WHERE account_id = ? AND jid = ?').run(accountId, jid);
   }
 
   listRoster(accountId: string): RosterItem[] {
-    return this.sql<
-      [string],
-      { jid: string; name: string | null; subscription: RosterItem['subscription']; groups_json: string; ask: number; approved: number }
-    >('SELECT jid, name, subscription, groups_json, ask, approved FROM contacts WHERE account_id = ? ORDER BY coalesce(name, jid)')
+    return this.sql<[string], ContactRow>(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE account_id = ? ORDER BY coalesce(name, jid)`)
       .all(accountId)
-      .map((row) => ({
-        jid: row.jid,
-        ...(row.name ? { name: row.name } : {}),
-        subscription: row.subscription,
-        groups: JSON.parse(row.groups_json) as string[],
-        ...(row.ask ? { ask: true as const } : {}),
-        ...(row.approved ? { approved: true as const } : {}),
-      }));
+      .map(toRosterItem);
   }
 
   // ── conversations ───────────────────────────────────────────────────────
-  private conversationId(accountId: string, peer: string): number {
+  /** The conversation with `peer`, created (as a message request when `request`) if there is none. */
+  private conversationId(accountId: string, peer: string, request = false): number {
     const find = this.sql<[string, string], { id: number }>('SELECT id FROM conversations WHERE account_id = ? AND peer = ? AND deleting = 0');
     const found = find.get(accountId, peer);
     if (found) return found.id;
-    return Number(this.sql('INSERT INTO conversations (account_id, peer) VALUES (?, ?)').run(accountId, peer).lastInsertRowid);
+    return Number(this.sql('INSERT INTO conversations (account_id, peer, request) VALUES (?, ?, ?)').run(accountId, peer, request ? 1 : 0).lastInsertRowid);
   }
 
+  /** A room's conversation (a one-to-one chat of the same address becomes the room's: rooms have no one-to-one chats). */
+  openRoomConversation(accountId: string, room: string): ConversationView {
+    const id = this.conversationId(accountId, room);
+    this.sql("UPDATE conversations SET kind = 'groupchat', request = 0 WHERE id = ? AND (kind != 'groupchat' OR request != 0)").run(id);
+    return this.getConversation(id);
+  }
+
+  /** The user opens a chat with `peer`: asking for it by name accepts it, if it waited as a request. */
   openConversation(accountId: string, peer: string): ConversationView {
-    return this.getConversation(this.conversationId(accountId, peer));
+    const id = this.conversationId(accountId, peer);
+    this.sql('UPDATE conversations SET request = 0 WHERE id = ? AND request != 0').run(id);
+    return this.getConversation(id);
+  }
+
+  /** Every conversation kept, requests and turned-away ones included: what an export holds. */
+  listAllConversations(): ConversationView[] {
+    return this.sql<[], ConversationRow>(`${CONVERSATION_SELECT} WHERE c.deleting = 0 ORDER BY c.last_message_id DESC`)
+      .all()
+      .map(toConversationView);
+  }
+
+  /** Message requests waiting for the user, most recent first. */
+  listMessageRequests(): ConversationView[] {
+    return this.sql<[], ConversationRow>(`${CONVERSATION_SELECT} WHERE c.deleting = 0 AND c.request = 1 ORDER BY c.last_message_id DESC`)
+      .all()
+      .map(toConversationView);
+  }
+
+  /** Accepts a message request into the chat list, or turns it away; the messages stay. Undefined when there is no conversation. */
+  decideRequest(accountId: string, peer: string, decision: RequestDecision): ConversationView | undefined {
+    const row = this.sql<[string, string], { id: number; request: RequestState }>(
+      'SELECT id, request FROM conversations WHERE account_id = ? AND peer = ? AND deleting = 0',
+    ).get(accountId, peer);
+    if (!row) return undefined;
+    const state = REQUEST_STATES[decision];
+    // Declining concerns requests only: a chat already in the list is not hidden by it.
+    if (row.request === state || (decision === 'declined' && row.request === 0)) return undefined;
+    this.sql('UPDATE conversations SET request = ? WHERE id = ?').run(state, row.id);
+    return this.getConversation(row.id);
+  }
+
+  /** Whether we wrote to `peer` from this account (any device): they may hear receipts and markers from us. */
+  wroteTo(accountId: string, peer: string): boolean {
+    return (
+      this.sql<[string, string], { we_wrote: number }>('SELECT we_wrote FROM conversations WHERE account_id = ? AND peer = ? AND deleting = 0').get(
+        accountId,
+        peer,
+      )?.we_wrote === 1
+    );
   }
 
   getConversation(id: number): ConversationView {
@@ -431,7 +592,7 @@ export class Archive {
 
   /** All conversations, most recent first, with last message and unread count: one indexed query. */
   listConversations(): ConversationView[] {
-    return this.sql<[], ConversationRow>(`${CONVERSATION_SELECT} WHERE c.deleting = 0 ORDER BY c.last_message_id DESC`)
+    return this.sql<[], ConversationRow>(`${CONVERSATION_SELECT} WHERE c.deleting = 0 AND c.request = 0 ORDER BY c.last_message_id DESC`)
       .all()
       .map(toConversationView);
   }
@@ -440,6 +601,27 @@ export class Archive {
   markRead(conversationId: number): ConversationView {
     this.sql('UPDATE conversations SET unread = 0, read_up_to = coalesce(last_message_id, 0) WHERE id = ? AND deleting = 0').run(conversationId);
     return this.getConversation(conversationId);
+  }
+
+  /** Sets what is given of the window's state of a conversation. */
+  updateConversation(id: number, change: { pinned?: boolean | undefined; muted?: boolean | undefined; draft?: string | undefined }): ConversationView {
+    const current = this.getConversation(id);
+    this.sql('UPDATE conversations SET pinned = ?, muted = ?, draft = ? WHERE id = ?').run(
+      Number(change.pinned ?? current.pinned),
+      Number(change.muted ?? current.muted),
+      change.draft ?? current.draft,
+      id,
+    );
+    return this.getConversation(id);
+  }
+
+  /** A stored settings document (JSON text), or undefined when never saved. */
+  getSetting(key: string): string | undefined {
+    return this.sql<[string], { value: string }>('SELECT value FROM settings WHERE key = ?').get(key)?.value;
+  }
+
+  putSetting(key: string, value: string): void {
+    this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** Deletes a conversation's history: hidden at once, purged in slices by `purgeDeleted`. */
@@ -462,8 +644,10 @@ export class Archive {
   /**
    * Stores a batch (a MAM page) in one transaction, each record as `storeMessage` would; the
    * conversation summaries are updated once per conversation, in the same transaction.
+   * With `placement`, each record is stored at the time it gives, knowing what was stored
+   * (new, or the copy already held) for the records before it.
    */
-  storeMessages(accountId: string, records: MessageRecord[]): StoreResult[] {
+  storeMessages(accountId: string, records: MessageRecord[], placement?: Placement): StoreResult[] {
     return this.transaction(() => {
       const batch: Batch = {
         accountId,
@@ -471,7 +655,12 @@ export class Archive {
         added: new Map(),
         eventsWaiting: this.sql('SELECT 1 FROM message_events WHERE target_id IS NULL LIMIT 1').get() !== undefined,
       };
-      const stored = records.map((record) => this.storeOne(batch, record));
+      const stored = records.map((record) => {
+        if (!placement) return this.storeOne(batch, record);
+        const one = this.storeOne(batch, { ...record, ts: placement.place(record) });
+        placement.stored(record, one.message.ts);
+        return one;
+      });
       for (const [conversationId, added] of batch.added) this.summarize(conversationId, added);
       const conversations = new Map<number, ConversationView>();
       return stored.map(({ message, created, updated }) => {
@@ -489,7 +678,7 @@ export class Archive {
     const { accountId } = batch;
     let conversationId = batch.conversations.get(record.peer);
     if (conversationId === undefined) {
-      conversationId = this.conversationId(accountId, record.peer);
+      conversationId = this.conversationId(accountId, record.peer, record.direction === 'in' && record.stranger === true);
       batch.conversations.set(record.peer, conversationId);
     }
     if (record.replaces !== undefined) {
@@ -511,8 +700,8 @@ export class Archive {
     const id = this.freeId(ts);
     this.sql(
       `INSERT INTO messages (id, conversation_id, direction, sender, occupant_id, message_id, origin_id, stanza_id, stanza_id_by,
-         body, ts, received_at, state, reply_to_ref, reply_to_sender, markable)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         body, ts, received_at, state, reply_to_ref, reply_to_sender, markable, encryption, sender_device, undecryptable)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       id,
       conversationId,
@@ -525,6 +714,9 @@ export class Archive {
       record.replyTo?.id ?? null,
       record.replyTo?.to ?? null,
       record.markable ? 1 : 0,
+      record.encryption ?? null,
+      record.senderDevice ?? null,
+      record.undecryptable ? 1 : 0,
     );
     this.index({
       id,
@@ -603,10 +795,12 @@ export class Archive {
             marker,
           )!.n
         : null;
+    // A message we sent (from any device) also accepts a request: we answered them.
     this.sql(
       `UPDATE conversations SET last_message_id = max(coalesce(last_message_id, 0), @maxId), read_up_to = @marker,
-         unread = coalesce(@unread, unread + @more) WHERE id = @conversationId`,
-    ).run({ maxId: added.maxId, marker, unread, more: added.incoming.filter((id) => id > marker).length, conversationId });
+         unread = coalesce(@unread, unread + @more),
+         we_wrote = max(we_wrote, @wrote), request = CASE WHEN @wrote = 1 THEN 0 ELSE request END WHERE id = @conversationId`,
+    ).run({ maxId: added.maxId, marker, unread, more: added.incoming.filter((id) => id > marker).length, wrote: added.maxOut > 0 ? 1 : 0, conversationId });
   }
 
   private viewOfNew(accountId: string, conversationId: number, id: number, ts: number, record: MessageRecord): MessageView {
@@ -621,6 +815,7 @@ export class Archive {
       state: record.state,
       ...(record.replyTo ? { replyTo: this.replyView(accountId, conversationId, record.peer, record.replyTo.id, record.replyTo.to ?? null) } : {}),
       ...(record.attachments?.length ? { attachments: record.attachments } : {}),
+      ...encryptionView(record.encryption ?? null, record.senderDevice ?? null, record.undecryptable ? 1 : 0),
     };
   }
 
@@ -733,10 +928,11 @@ export class Archive {
     targetId: number | null,
     event: StanzaIds & { occupantId?: string | undefined; ts: number },
     payload: string,
+    pending = false,
   ): void {
     this.sql(
-      `INSERT INTO message_events (conversation_id, kind, target_ref, target_id, sender, occupant_id, message_id, origin_id, stanza_id, stanza_id_by, ts, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO message_events (conversation_id, kind, target_ref, target_id, sender, occupant_id, message_id, origin_id, stanza_id, stanza_id_by, ts, payload, pending)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       conversationId,
       kind,
@@ -745,6 +941,7 @@ export class Archive {
       ...idValues(event),
       clampTs(event.ts),
       payload,
+      pending ? 1 : 0,
     );
   }
 
@@ -753,7 +950,7 @@ export class Archive {
     if (seen?.target_id) return { message: this.getMessage(seen.target_id), created: false, updated: false };
     const original = this.findTarget(accountId, conversationId, record.peer, target, record.sender);
     if (!original || !this.sameAuthor(original, record)) return undefined;
-    this.insertEvent(conversationId, 'correction', target, original.id, record, record.body);
+    this.insertEvent(conversationId, 'correction', target, original.id, record, record.body, record.direction === 'out' && record.state === 'pending');
     const ts = clampTs(record.ts);
     // Corrections can arrive out of order (history is fetched newest first): the latest wins.
     const applied = this.sql(
@@ -781,24 +978,28 @@ export class Archive {
       });
       const seen = this.findEventCopy(conversationId, event);
       if (seen) return result(seen.target_id ? this.getMessage(seen.target_id) : null, false);
-      const target = this.findTarget(accountId, conversationId, event.peer, event.target, event.kind === 'retraction' ? event.sender : undefined);
-      const applicable = target && (event.kind === 'reaction' || this.sameAuthor(target, event));
+      const byAuthor = event.kind === 'retraction' && !event.moderated;
+      const target = this.findTarget(accountId, conversationId, event.peer, event.target, byAuthor ? event.sender : undefined);
+      const applicable = target && (!byAuthor || this.sameAuthor(target, event));
       const payload = event.kind === 'reaction' ? JSON.stringify([...new Set(event.emojis ?? [])]) : '';
-      this.insertEvent(conversationId, event.kind, event.target, applicable ? target.id : null, event, payload);
+      this.insertEvent(conversationId, event.kind, event.target, applicable ? target.id : null, event, payload, event.pending);
       if (!applicable) return result(null, true);
-      this.applyEvent(target.id, event.kind, event.sender, clampTs(event.ts));
+      this.applyEvent(target.id, event.kind, event.sender, event.occupantId ?? null, clampTs(event.ts));
       return result(this.getMessage(target.id), true);
     });
   }
 
-  private applyEvent(messageId: number, kind: 'retraction' | 'reaction', sender: string, ts: number): void {
+  private applyEvent(messageId: number, kind: 'retraction' | 'reaction', sender: string, occupantId: string | null, ts: number): void {
     if (kind === 'reaction') {
       // Each reaction event replaces the sender's set: only their newest one is worth keeping.
-      this.sql(
-        `DELETE FROM message_events WHERE target_id = @messageId AND kind = 'reaction' AND sender = @sender
-           AND id != (SELECT id FROM message_events WHERE target_id = @messageId AND kind = 'reaction' AND sender = @sender
-                      ORDER BY ts DESC, id DESC LIMIT 1)`,
-      ).run({ messageId, sender });
+      // In rooms, only the set of the same occupant (as sameAuthor: where both carry an occupant-id).
+      const same = `target_id = @messageId AND kind = 'reaction' AND sender = @sender
+        AND (@occupantId IS NULL OR occupant_id IS NULL OR occupant_id = @occupantId)`;
+      this.sql(`DELETE FROM message_events WHERE ${same} AND id != (SELECT id FROM message_events WHERE ${same} ORDER BY ts DESC, id DESC LIMIT 1)`).run({
+        messageId,
+        sender,
+        occupantId,
+      });
       return;
     }
     // A retraction takes the content away everywhere we keep it: text, earlier versions, files.
@@ -825,13 +1026,18 @@ export class Archive {
       if (event.kind !== 'reaction' && !(event.sender === record.sender && (!record.occupantId || !event.occupant_id || record.occupantId === event.occupant_id))) continue;
       this.sql('UPDATE message_events SET target_id = ? WHERE id = ?').run(id, event.id);
       if (event.kind === 'correction') continue; // corrections never wait (see storeOne)
-      this.applyEvent(id, event.kind, event.sender, event.ts);
+      this.applyEvent(id, event.kind, event.sender, event.occupant_id, event.ts);
       adopted = true;
     }
     return adopted;
   }
 
   // ── reading messages ────────────────────────────────────────────────────
+  /** The archive's stanza-id of a message (a room's id, by which moderators name it), if it has one. */
+  stanzaIdOf(id: number): string | undefined {
+    return this.sql<[number], { stanza_id: string | null }>('SELECT stanza_id FROM messages WHERE id = ?').get(id)?.stanza_id ?? undefined;
+  }
+
   getMessage(id: number): MessageView {
     const row = this.sql<[number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_FROM} WHERE m.id = ? AND c.deleting = 0`).get(id);
     if (!row) throw new NotFoundError(`No message ${id}.`);
@@ -842,9 +1048,9 @@ export class Archive {
   private withRelations(rows: MessageRow[]): MessageView[] {
     if (rows.length === 0) return [];
     const ids = JSON.stringify(rows.map((row) => row.id));
-    const reactions = new Map<number, Array<{ sender: string; ts: number; payload: string }>>();
-    for (const event of this.sql<[string], { target_id: number; sender: string; ts: number; payload: string }>(
-      `SELECT target_id, sender, ts, payload FROM message_events WHERE target_id IN (SELECT value FROM json_each(?)) AND kind = 'reaction'`,
+    const reactions = new Map<number, Array<{ sender: string; occupant_id: string | null; ts: number; payload: string }>>();
+    for (const event of this.sql<[string], { target_id: number; sender: string; occupant_id: string | null; ts: number; payload: string }>(
+      `SELECT target_id, sender, occupant_id, ts, payload FROM message_events WHERE target_id IN (SELECT value FROM json_each(?)) AND kind = 'reaction'`,
     ).iterate(ids)) {
       reactions.set(event.target_id, [...(reactions.get(event.target_id) ?? []), event]);
     }
@@ -875,6 +1081,7 @@ export class Archive {
           : {}),
         ...(attachments.has(row.id) ? { attachments: attachments.get(row.id)! } : {}),
         ...(row.kind === 'gap' ? { gap: { from: row.ts, to: row.gap_until ?? row.ts } } : {}),
+        ...encryptionView(row.encryption, row.sender_device, row.undecryptable),
       };
     });
   }
@@ -915,9 +1122,9 @@ export class Archive {
     };
   }
 
-  /** Moves an outgoing message on (pending → sent → delivered → read); never backwards. */
+  /** Moves an outgoing message on (pending → sent → archived → delivered → read); never backwards. */
   advanceOutgoing(accountId: string, peer: string, messageId: string, state: MessageState, error?: string): MessageView | undefined {
-    const order: MessageState[] = ['pending', 'sent', 'delivered', 'read'];
+    const order: MessageState[] = ['pending', 'sent', 'archived', 'delivered', 'read'];
     const conversation = this.sql<[string, string], { id: number }>('SELECT id FROM conversations WHERE account_id = ? AND peer = ? AND deleting = 0').get(
       accountId,
       peer,
@@ -938,11 +1145,62 @@ export class Archive {
     return this.getMessage(row.id);
   }
 
-  /** Outgoing messages not yet acknowledged by the server, oldest first: the outbox. */
-  pendingOutgoing(accountId: string): Array<MessageView & { peer: string; messageId: string }> {
-    const rows = this.sql<[string], MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_FROM} WHERE m.state = 'pending' AND c.account_id = ? AND c.deleting = 0 ORDER BY m.id`,
+  /** My failed message back in the outbox: pending, its error gone. Undefined when it had not failed. */
+  retryOutgoing(id: number): MessageView | undefined {
+    const changed = this.sql(
+      `UPDATE messages SET state = 'pending', error = NULL WHERE id = ? AND direction = 'out' AND state = 'failed'
+         AND sender = (SELECT a.jid FROM conversations c JOIN accounts a ON a.id = c.account_id WHERE c.id = messages.conversation_id)`,
+    ).run(id).changes;
+    return changed > 0 ? this.getMessage(id) : undefined;
+  }
+
+  /** Our corrections, reactions and retractions not yet acknowledged by the server, oldest first. */
+  pendingEvents(accountId: string): PendingEvent[] {
+    return this.sql<[string], PendingEvent>(
+      `SELECT e.kind, c.peer, coalesce(e.message_id, e.origin_id) AS id, e.target_ref AS target, e.payload FROM message_events e
+       JOIN conversations c ON c.id = e.conversation_id WHERE e.pending = 1 AND c.account_id = ? AND c.deleting = 0 ORDER BY e.id`,
     ).all(accountId);
+  }
+
+  /** The server acknowledged our event `id` to `peer`: it leaves the outbox. Returns whether one did. */
+  eventSent(accountId: string, peer: string, id: string): boolean {
+    return (
+      this.sql(
+        `UPDATE message_events SET pending = 0 WHERE pending = 1 AND sender = ? AND message_id = ?
+           AND conversation_id = (SELECT id FROM conversations WHERE account_id = ? AND peer = ? AND deleting = 0)`,
+      ).run(this.accountJid(accountId), id, accountId, peer).changes > 0
+    );
+  }
+
+  /** The ids and place of a stored message. */
+  messageRefs(id: number): MessageRefs {
+    const row = this.sql<[number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_FROM} WHERE m.id = ? AND c.deleting = 0`).get(id);
+    if (!row) throw new NotFoundError(`No message ${id}.`);
+    return {
+      accountId: row.account_id,
+      conversationId: row.conversation_id,
+      peer: row.peer,
+      direction: row.direction,
+      sender: row.sender,
+      ...(row.message_id !== null ? { messageId: row.message_id } : {}),
+      ...(row.origin_id !== null ? { originId: row.origin_id } : {}),
+      retracted: row.retracted_at !== null,
+      notice: row.kind !== 'chat',
+    };
+  }
+
+  /** The conversation with `peer`, if there is one; unlike `openConversation`, never makes one. */
+  findConversation(accountId: string, peer: string): ConversationView | undefined {
+    const row = this.sql<[string, string], ConversationRow>(`${CONVERSATION_SELECT} WHERE c.account_id = ? AND c.peer = ? AND c.deleting = 0`).get(accountId, peer);
+    return row ? toConversationView(row) : undefined;
+  }
+
+  /** Outgoing messages not yet acknowledged by the server, oldest first: the outbox. */
+  pendingOutgoing(accountId: string, kind: 'chat' | 'groupchat' = 'chat'): Array<MessageView & { peer: string; messageId: string }> {
+    // Room messages wait for their room to be joined (features/muc.ts), one-to-one ones only for the session.
+    const rows = this.sql<[string, string], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_FROM} WHERE m.state = 'pending' AND c.account_id = ? AND c.deleting = 0 AND c.kind = ? ORDER BY m.id`,
+    ).all(accountId, kind);
     const views = this.withRelations(rows);
     return rows.map((row, i) => ({ ...views[i]!, peer: row.peer, messageId: row.message_id ?? String(row.id) }));
   }
@@ -990,7 +1248,8 @@ export class Archive {
     const lo = query.from !== undefined ? timeKey(query.from) : 0;
     const hi = query.to !== undefined ? timeKey(query.to) - 1 : Number.MAX_SAFE_INTEGER;
     // The scope tokens narrow the index walk; these exact checks rule out look-alike tokens.
-    const filters = `c.deleting = 0 AND m.kind = 'chat' AND (@account IS NULL OR c.account_id = @account)
+    // What strangers wrote is found only within their conversation until it is accepted.
+    const filters = `c.deleting = 0 AND m.kind = 'chat' AND (c.request = 0 OR @conversation IS NOT NULL) AND (@account IS NULL OR c.account_id = @account)
       AND (@conversation IS NULL OR m.conversation_id = @conversation) AND (@sender IS NULL OR m.sender = @sender)`;
     const params = {
       match,
@@ -1088,6 +1347,10 @@ export class Archive {
     );
   }
 
+  countSubscriptionRequests(accountId: string): number {
+    return this.sql<[string], { n: number }>('SELECT count(*) AS n FROM subscription_requests WHERE account_id = ?').get(accountId)!.n;
+  }
+
   /** True when there was such a request. */
   removeSubscriptionRequest(accountId: string, jid: string): boolean {
     return this.sql('DELETE FROM subscription_requests WHERE account_id = ? AND jid = ?').run(accountId, jid).changes > 0;
@@ -1103,27 +1366,66 @@ export class Archive {
       .map((row) => ({ messageId: row.message_id, stanzaId: row.stanza_id, markable: row.markable === 1 }));
   }
 
+  private liveConversation(accountId: string, peer: string): { id: number } | undefined {
+    return this.sql<[string, string], { id: number }>('SELECT id FROM conversations WHERE account_id = ? AND peer = ? AND deleting = 0').get(accountId, peer);
+  }
+
+  /** Our message `messageId` to `peer`, and what we sent them up to it, newest first. */
+  private outgoingUpTo(accountId: string, peer: string, messageId: string) {
+    const conversation = this.liveConversation(accountId, peer);
+    if (!conversation) return undefined;
+    const target = this.findTarget(accountId, conversation.id, peer, messageId, this.accountJid(accountId));
+    if (!target || target.direction !== 'out') return undefined;
+    const older = this.sql<[number, number], { id: number; state: MessageState }>(
+      `SELECT id, state FROM messages WHERE conversation_id = ? AND direction = 'out' AND id <= ? ORDER BY id DESC`,
+    ).iterate(conversation.id, target.id);
+    return { target, older };
+  }
+
+  /**
+   * A delivery receipt from `peer` for one of our messages: it and what we sent them before it
+   * that is still only sent (or waiting in their archive) count as delivered. A client that
+   * catches up from its archive answers only the newest few (features/receipts.ts), and it got
+   * the earlier ones in the same catch-up. Earlier ones still pending (resent after a cut) are
+   * covered by the next receipt once the server has taken them, even past messages already
+   * delivered: the walk reads only the undelivered (messages_undelivered), not the
+   * conversation. Failed messages stay failed.
+   */
+  deliverOutgoingUpTo(accountId: string, peer: string, messageId: string): MessageView[] {
+    return this.transaction(() => {
+      const conversation = this.liveConversation(accountId, peer);
+      if (!conversation) return [];
+      const target = this.findTarget(accountId, conversation.id, peer, messageId, this.accountJid(accountId));
+      if (!target || target.direction !== 'out') return [];
+      const ids = this.sql<[number, number], { id: number }>(
+        `SELECT id FROM messages INDEXED BY messages_undelivered
+          WHERE conversation_id = ? AND direction = 'out' AND state IN ('sent', 'archived') AND id <= ? ORDER BY id DESC`,
+      )
+        .all(conversation.id, target.id)
+        .map((row) => row.id);
+      // The receipted message itself evidently arrived, even if our server's ack is still out.
+      // A bounce from one of their devices does not outweigh a receipt for the same message.
+      if (target.state === 'pending' || target.state === 'failed') ids.unshift(target.id);
+      const update = this.sql("UPDATE messages SET state = 'delivered', error = NULL WHERE id = ?");
+      for (const id of ids) update.run(id);
+      return ids.reverse().map((id) => this.getMessage(id));
+    });
+  }
+
   /**
    * The peer displayed our messages up to `messageId` (our id): it and the ones before it
    * that were sent or delivered become read. Never backwards: stops at one already read.
    */
   readOutgoingUpTo(accountId: string, peer: string, messageId: string): MessageView[] {
     return this.transaction(() => {
-      const conversation = this.sql<[string, string], { id: number }>('SELECT id FROM conversations WHERE account_id = ? AND peer = ? AND deleting = 0').get(
-        accountId,
-        peer,
-      );
-      if (!conversation) return [];
-      const target = this.findTarget(accountId, conversation.id, peer, messageId, this.accountJid(accountId));
-      if (!target || target.direction !== 'out') return [];
-      const older = this.sql<[number, number], { id: number; state: MessageState }>(
-        `SELECT id, state FROM messages WHERE conversation_id = ? AND direction = 'out' AND id <= ? ORDER BY id DESC`,
-      ).iterate(conversation.id, target.id);
+      const found = this.outgoingUpTo(accountId, peer, messageId);
+      if (!found) return [];
+      const { target, older } = found;
       const ids: number[] = [];
       for (const row of older) {
         if (row.state === 'read') break;
         // The marked message itself was evidently received, even if our server's ack is still out.
-        if (row.state === 'sent' || row.state === 'delivered' || (row.id === target.id && row.state === 'pending')) ids.push(row.id);
+        if (row.state === 'sent' || row.state === 'archived' || row.state === 'delivered' || (row.id === target.id && row.state === 'pending')) ids.push(row.id);
       }
       const update = this.sql("UPDATE messages SET state = 'read', error = NULL WHERE id = ?");
       for (const id of ids) update.run(id);
@@ -1162,12 +1464,14 @@ export class Archive {
    * of the account with messages from before it, placed right after them. The notice is indexed
    * with no text, so search never finds it, and it is no part of the preview or unread count.
    */
-  addGapNotices(accountId: string, from: number, to: number): MessageView[] {
+  addGapNotices(accountId: string, from: number, to: number, room?: string): MessageView[] {
     return this.transaction(() => {
-      const conversations = this.sql<[string, number], { id: number }>(
+      // Our own archive holds the one-to-one chats; a room's archive, that room alone.
+      const conversations = this.sql<[string, number, string | null, string | null], { id: number }>(
         `SELECT id FROM conversations c WHERE account_id = ? AND deleting = 0
-           AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.id < ?)`,
-      ).all(accountId, timeKey(clampTs(from) + 1));
+           AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.id < ?)
+           AND (CASE WHEN ? IS NULL THEN kind = 'chat' ELSE peer = ? END)`,
+      ).all(accountId, timeKey(clampTs(from) + 1), room ?? null, room ?? null);
       const ts = clampTs(from);
       return conversations.map(({ id: conversationId }) => {
         const id = this.freeId(ts);
@@ -1179,6 +1483,24 @@ export class Archive {
         return this.getMessage(id);
       });
     });
+  }
+
+  // ── rooms ───────────────────────────────────────────────────────────────
+  listRooms(accountId: string): RoomRecord[] {
+    return this.sql<[string], { jid: string; nick: string; subject: string | null }>('SELECT jid, nick, subject FROM rooms WHERE account_id = ? ORDER BY jid')
+      .all(accountId)
+      .map((row) => ({ jid: row.jid, nick: row.nick, ...(row.subject !== null ? { subject: row.subject } : {}) }));
+  }
+
+  putRoom(accountId: string, room: RoomRecord): void {
+    this.sql(
+      `INSERT INTO rooms (account_id, jid, nick, subject) VALUES (?, ?, ?, ?)
+       ON CONFLICT (account_id, jid) DO UPDATE SET nick = excluded.nick, subject = excluded.subject`,
+    ).run(accountId, room.jid, room.nick, room.subject ?? null);
+  }
+
+  removeRoom(accountId: string, jid: string): void {
+    this.sql('DELETE FROM rooms WHERE account_id = ? AND jid = ?').run(accountId, jid);
   }
 
   getMamState(accountId: string, archiveJid: string): MamState | null {
@@ -1274,14 +1596,16 @@ export class Archive {
     }
   }
 
-  /** Time of the newest message from `sender` in this conversation: the floor for the next one from the server. */
-  newestTsFrom(accountId: string, peer: string, sender: string): number | null {
-    const row = this.db
-      .prepare<[string, string, string], { ts: number }>(
-        `SELECT m.ts FROM conversations c JOIN messages m ON m.conversation_id = c.id
-         WHERE c.account_id = ? AND c.peer = ? AND m.sender = ? ORDER BY m.ts DESC, m.id DESC LIMIT 1`,
-      )
-      .get(accountId, peer, sender);
+  /**
+   * Time of the conversation's newest message: the floor for the next one that arrives live.
+   * Read from the summary (`last_message_id`, kept in the same write), so it costs two key
+   * lookups whatever the conversation's size.
+   */
+  newestTs(accountId: string, peer: string): number | null {
+    const row = this.sql<[string, string], { ts: number }>(
+      `SELECT m.ts FROM conversations c JOIN messages m ON m.id = c.last_message_id
+       WHERE c.account_id = ? AND c.peer = ? AND c.deleting = 0`,
+    ).get(accountId, peer);
     return row?.ts ?? null;
   }
 }

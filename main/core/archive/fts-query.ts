@@ -89,9 +89,13 @@ export function ftsMatch(input: string): string | null {
     .join(' OR ');
 }
 
-/** A phrase on the scope column (conversation or sender tokens), which is not fenced. */
+/**
+ * A phrase on the scope column (conversation or sender tokens), which is not fenced. Control
+ * characters are separators here, as in typed queries: FTS5 reads a NUL as the end of the
+ * query. The exact checks in the query still tell a look-alike sender apart.
+ */
 export function scopeMatch(value: string): string {
-  return `scope : "${value.replaceAll('"', '""')}"`;
+  return `scope : "${value.replace(/\p{Cc}/gu, ' ').replaceAll('"', '""')}"`;
 }
 
 export type SnippetSegment = { text: string; hit: boolean };

@@ -315,4 +315,108 @@ export const migrations: readonly Migration[] = [
   ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat' CHECK (kind IN ('chat', 'gap'));
   ALTER TABLE messages ADD COLUMN gap_until INTEGER;
   `,
+  // 9: how each account logged in: once SCRAM worked, a server offering only PLAIN is refused
+  // (it is what a man in the middle would offer to read the password) until the user allows it.
+  `
+  CREATE TABLE sasl_history (
+    account_id     TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    scram_at       INTEGER NOT NULL,
+    plain_allowed  INTEGER NOT NULL DEFAULT 0
+  ) STRICT, WITHOUT ROWID;
+  `,
+  // 10: message requests. request: 0 a chat in the list, 1 waiting at the door (someone not in the roster
+  // wrote first), 2 turned away (blocked or denied: kept, shown nowhere). we_wrote: we sent
+  // at least one message there, so the peer may hear receipts and markers from us.
+  `
+  ALTER TABLE conversations ADD COLUMN request INTEGER NOT NULL DEFAULT 0 CHECK (request IN (0, 1, 2));
+  ALTER TABLE conversations ADD COLUMN we_wrote INTEGER NOT NULL DEFAULT 0;
+  UPDATE conversations SET we_wrote = 1 WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.direction = 'out');
+  CREATE INDEX conversations_requests ON conversations(last_message_id DESC) WHERE deleting = 0 AND request = 1;
+  `,
+  // 11: our messages the server took but no receipt has yet covered: what a receipt for a later
+  // one marks delivered, found without walking the conversation.
+  `
+  CREATE INDEX messages_undelivered ON messages(conversation_id) WHERE direction = 'out' AND state IN ('sent', 'archived');
+  `,
+  // 12: the outbox of relations (XEP-0308 corrections, XEP-0444 reactions, XEP-0424 retractions)
+  // we send: pending until the server acknowledges them, resent with the same id after a cut.
+  `
+  ALTER TABLE message_events ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX message_events_pending ON message_events(conversation_id) WHERE pending = 1;
+  `,
+  // 13: rooms (XEP-0045) the user is in, rejoined after a reconnect or a restart with the nick
+  // last used. Passwords stay out: a protected room's comes from its bookmark or the user.
+  `
+  CREATE TABLE rooms (
+    account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    jid         TEXT NOT NULL,
+    nick        TEXT NOT NULL,
+    subject     TEXT,
+    PRIMARY KEY (account_id, jid)
+  ) STRICT, WITHOUT ROWID;
+  `,
+  // 14: the window's state of each conversation (pinned, muted, the unsent draft) and the
+  // app's settings, one JSON document per key (only 'app' so far) so a new setting needs no migration.
+  `
+  ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE conversations ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE conversations ADD COLUMN draft TEXT NOT NULL DEFAULT '';
+  CREATE TABLE settings (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
+  // 15: OMEMO (XEP-0384, both versions). Our identity per account, sealed by a key in the OS
+  // keychain (never in clear here); our prekeys and signed prekeys and the sessions, per
+  // version; the devices we know of each contact with the identity key first seen and its trust;
+  // the per-conversation switch (NULL: on when the contact's devices support it); and what a
+  // message was encrypted with, or why it could not be decrypted.
+  `
+  CREATE TABLE omemo_identity (
+    account_id  TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    device_id   INTEGER NOT NULL,
+    sealed      BLOB NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE omemo_prekeys (
+    account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    version     TEXT NOT NULL CHECK (version IN ('legacy', 'omemo2')),
+    signed      INTEGER NOT NULL CHECK (signed IN (0, 1)),
+    id          INTEGER NOT NULL,
+    private_key BLOB NOT NULL,
+    public_key  BLOB NOT NULL,
+    signature   BLOB,
+    created_at  INTEGER,
+    current     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, version, signed, id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE omemo_counters (
+    account_id     TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    version        TEXT NOT NULL,
+    highest_prekey INTEGER NOT NULL,
+    PRIMARY KEY (account_id, version)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE omemo_sessions (
+    account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    version     TEXT NOT NULL,
+    jid         TEXT NOT NULL,
+    device_id   INTEGER NOT NULL,
+    state       TEXT NOT NULL,
+    PRIMARY KEY (account_id, version, jid, device_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE omemo_devices (
+    account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    jid         TEXT NOT NULL,
+    version     TEXT NOT NULL CHECK (version IN ('legacy', 'omemo2')),
+    device_id   INTEGER NOT NULL,
+    active      INTEGER NOT NULL DEFAULT 1,
+    identity    BLOB,
+    trust       TEXT NOT NULL DEFAULT 'blind' CHECK (trust IN ('blind', 'verified', 'untrusted')),
+    first_seen  INTEGER NOT NULL,
+    PRIMARY KEY (account_id, jid, version, device_id)
+  ) STRICT, WITHOUT ROWID;
+  ALTER TABLE conversations ADD COLUMN omemo INTEGER CHECK (omemo IN (0, 1));
+  ALTER TABLE messages ADD COLUMN encryption TEXT CHECK (encryption IN ('omemo', 'omemo2'));
+  ALTER TABLE messages ADD COLUMN sender_device INTEGER;
+  ALTER TABLE messages ADD COLUMN undecryptable INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -4,7 +4,7 @@
 import type { Element } from '@xmpp/xml';
 import type { Session } from '../xmpp/session';
 import { csiState, offersCsi } from '../xmpp/csi';
-import type { Feature, FeatureContext } from './feature';
+import type { Feature, FeatureContext, FeatureModule } from './feature';
 
 export class CsiFeature implements Feature {
   private active = true;
@@ -43,3 +43,5 @@ export class CsiFeature implements Feature {
     await session.entity.send(csiState(this.active)).catch((error: Error) => this.ctx.log('info', `${this.ctx.bare}: client state not sent: ${error.message}`));
   }
 }
+
+export const csiModule: FeatureModule<CsiFeature> = { name: 'csi', create: (ctx) => new CsiFeature(ctx) };

@@ -20,7 +20,8 @@ import {
   type Caps,
   type DiscoInfo,
 } from '../xmpp/disco';
-import type { Feature, FeatureContext } from './feature';
+import type { Feature, FeatureContext, FeatureModule } from './feature';
+import { isContact } from './audience';
 
 const QUERY_TIMEOUT_MS = 20_000;
 
@@ -56,6 +57,12 @@ export class DiscoFeature implements Feature {
       .map(([, key]) => this.ctx.archive.getCaps(key)?.features);
   }
 
+  /** Whether a contact has devices online and every one of them says it does not support `feature`. */
+  noDeviceSupports(bare: string, feature: string): boolean {
+    const devices = this.devicesOf(bare);
+    return devices.length > 0 && devices.every((features) => features !== undefined && !features.includes(feature));
+  }
+
   wire(session: Session): void {
     session.iqCallee.get(NS_DISCO_INFO, 'query', ({ stanza }) => {
       const { info, caps } = this.ours();
@@ -80,6 +87,8 @@ export class DiscoFeature implements Feature {
     const from = parseJid(stanza.attrs.from);
     // Our own presence comes back to us; what we support we know.
     if (!from?.resource || from.full === session.entity.jid?.toString()) return false;
+    // Strangers' devices are neither noted nor asked: their caps would only fill the cache.
+    if (from.bare !== this.ctx.bare && !isContact(this.ctx.archive, this.ctx.accountId, from.bare)) return false;
     const type = stanza.attrs.type;
     if (type === 'unavailable') this.devices.delete(from.full);
     const caps = type === undefined ? parseCaps(stanza) : undefined;
@@ -135,3 +144,12 @@ export class DiscoFeature implements Feature {
     }
   }
 }
+
+export const discoModule: FeatureModule<DiscoFeature> = {
+  name: 'disco',
+  create: (ctx, account) => {
+    const disco = new DiscoFeature(ctx, account.advertised);
+    ctx.hooks.provide('presence.extensions', () => disco.caps());
+    return disco;
+  },
+};

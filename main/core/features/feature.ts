@@ -1,10 +1,15 @@
-// What a protocol feature plugs into an account: hooks on the session's life and on
-// incoming stanzas. The account composes them in priority order (see account.ts); each
-// feature gets its dependencies injected through `FeatureContext` and reaches for no global.
+// What a protocol area plugs into the core: a module (`FeatureModule`) that declares the API
+// commands it serves and the events it emits, and makes for each account a `Feature` with
+// hooks on the session's life and on incoming stanzas. The core composes the modules from one
+// list, in priority order (modules.ts); each feature gets its dependencies injected through
+// `FeatureContext` and reaches for no global.
 import type { Element } from '@xmpp/xml';
-import type { EventName, EventPayloads } from '../../../preload/contract';
+import type { AccountView, CommandName, CommandResults, EventName, EventPayloads, ParsedPayload } from '../../../preload/contract';
 import type { Archive } from '../archive/archive';
 import type { Session } from '../xmpp/session';
+import type { Hooks } from './hooks';
+import type { KeepalivePolicy } from './keepalive';
+import type { Vault } from '../vault';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayloads[E]) => void;
 export type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
@@ -33,6 +38,12 @@ export type FeatureContext = {
   clock: Clock;
   /** The session while it is online (after `online` hooks ran), else undefined. */
   liveSession(): Session | undefined;
+  /** How this account's features hear each other (any number of listeners each). */
+  hooks: Hooks;
+  /** Ping timing; tests shorten it. */
+  keepalive?: KeepalivePolicy;
+  /** The OS keychain, for secrets besides the password (OMEMO's sealing key); absent, OMEMO stays off. */
+  vault?: Vault;
 };
 
 export interface Feature {
@@ -55,4 +66,44 @@ export interface Feature {
   resumed?(session: Session): void;
   /** The session ended (closed, or dropped for good). */
   offline?(): void;
+}
+
+/** What a module's `create` may reach of the account it makes its feature for. */
+export type FeatureSet = {
+  /** This account's instance of another module, made on first use. */
+  use<G extends object>(module: FeatureModule<G>): G;
+  /** Everything this account's features advertise (disco#info, caps). */
+  advertised(): readonly string[];
+};
+
+/** One account as command handlers see it. */
+export type AccountScope = {
+  /** This account's instance of a module. */
+  feature<F extends object>(module: FeatureModule<F>): F;
+  view(): AccountView;
+};
+
+/** What a module's command handlers may reach: the archive, events and the accounts. */
+export type CommandScope = {
+  archive: Archive;
+  emit: Emit;
+  /** The account; an unknown one is a not-found failure. */
+  account(accountId: string): AccountScope;
+  /** The account, if it is set up (its chats outlive it when it is removed). */
+  findAccount(accountId: string): AccountScope | undefined;
+  accounts(): AccountScope[];
+};
+
+export type CommandHandler<C extends CommandName> = (payload: ParsedPayload<C>, scope: CommandScope) => Promise<CommandResults[C]> | CommandResults[C];
+export type ModuleCommands = { readonly [C in CommandName]?: CommandHandler<C> };
+
+/** A protocol area as the core composes it. */
+export interface FeatureModule<F extends object = Feature> {
+  readonly name: string;
+  /** Makes the area's feature for one account. */
+  create(ctx: FeatureContext, account: FeatureSet): F;
+  /** The API commands it serves; api.ts validates each payload against the contract before the handler runs. */
+  readonly commands?: ModuleCommands;
+  /** The events its feature and commands emit (an undeclared one is logged as an error). */
+  readonly events?: readonly EventName[];
 }

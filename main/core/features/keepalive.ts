@@ -4,14 +4,17 @@
 // silently broke.
 import xml from '@xmpp/xml';
 import type { Session } from '../xmpp/session';
+import { destroySocket } from '../xmpp/xmppjs-adapter';
 import { parseJid } from '../xmpp/jid';
-import type { Feature, FeatureContext } from './feature';
+import type { Feature, FeatureContext, FeatureModule } from './feature';
 
 const NS_PING = 'urn:xmpp:ping';
 
 export type KeepalivePolicy = {
   /** Silence from the server after which we ping it. */
   idleMs: number;
+  /** Silence in a room after which we ping our own occupant (XEP-0410, features/muc.ts); 15 min by default. */
+  roomIdleMs?: number;
   /** How long the ping may go unanswered before the connection counts as dead. */
   timeoutMs: number;
 };
@@ -93,9 +96,9 @@ export class KeepaliveFeature implements Feature {
     this.ctx.log('warn', `${this.ctx.bare}: no answer to a ping in ${this.policy.timeoutMs} ms; dropping the connection`);
     this.watched = undefined;
     // Closing the stream politely would wait on the dead connection; destroying the socket makes
-    // the session report the error and disconnect at once. After STARTTLS, xmpp.js holds a TLS
-    // wrapper whose `socket` is the Node socket.
-    const transport = session.entity.socket as { socket?: { destroy(error: Error): void }; destroy?(error: Error): void } | null;
-    (transport?.socket ?? transport)?.destroy?.(noAnswer(this.policy.timeoutMs));
+    // the session report the error and disconnect at once.
+    destroySocket(session.entity, noAnswer(this.policy.timeoutMs));
   }
 }
+
+export const keepaliveModule: FeatureModule<KeepaliveFeature> = { name: 'keepalive', create: (ctx) => new KeepaliveFeature(ctx, ctx.keepalive) };

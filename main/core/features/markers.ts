@@ -1,17 +1,18 @@
 // Displayed markers (XEP-0333). Our messages ask for them; when the user reads a chat we send
-// one for the newest message that asked (only to a contact who sees our presence anyway and
-// whose client can use it) and publish the read position for my other devices (mds.ts). A
+// one for the newest message that asked (only to a contact who may hear from us, see
+// audience.ts, whose client can use it, and while the user's setting allows) and publish the read position for my other devices (mds.ts). A
 // marker that arrives moves state by who sent it: from the peer, our messages up to it become
 // read; from one of my own devices (a sent carbon or our archive), the chat is read up to it
 // here too.
 import { randomUUID } from 'node:crypto';
 import type { ConversationView, MessageView } from '../../../preload/contract';
 import type { Archive } from '../archive/archive';
+import { readSettings } from '../settings';
 import { NS_MARKERS, displayedMarker } from '../xmpp/markers';
-import { seesOurPresence } from '../xmpp/roster';
-import type { Feature, FeatureContext } from './feature';
-import type { MdsFeature } from './mds';
-import type { DiscoFeature } from './disco';
+import type { Feature, FeatureContext, FeatureModule } from './feature';
+import { mdsModule, type MdsFeature } from './mds';
+import { discoModule, type DiscoFeature } from './disco';
+import { mayHearFromUs } from './audience';
 
 export type DisplayedMarker = { peer: string; messageId: string; direction: 'in' | 'out' };
 
@@ -48,7 +49,8 @@ export class MarkersFeature implements Feature {
     const session = this.ctx.liveSession();
     if (!session || seen.length === 0) return conversation;
     const markable = seen.find((m) => m.markable && m.messageId);
-    if (markable && seesOurPresence(archive.listRoster(accountId), before.peer) && !this.cannotUseMarkers(before.peer)) {
+    // The read-markers setting is about what the contact learns; my own devices still hear (MDS below).
+    if (markable && readSettings(archive).sendReadMarkers && mayHearFromUs(archive, accountId, before.peer) && !this.cannotUseMarkers(before.peer)) {
       session.entity.send(displayedMarker(before.peer, randomUUID(), markable.messageId!)).catch((error: Error) =>
         this.ctx.log('warn', `${this.ctx.bare}: could not send a displayed marker: ${error.message}`),
       );
@@ -64,3 +66,16 @@ export class MarkersFeature implements Feature {
     return devices.length > 0 && devices.every((features) => features !== undefined && !features.includes(NS_MARKERS));
   }
 }
+
+export const markersModule: FeatureModule<MarkersFeature> = {
+  name: 'markers',
+  create: (ctx, account) => new MarkersFeature(ctx, account.use(mdsModule), account.use(discoModule)),
+  events: ['message.updated', 'conversation.changed'],
+  commands: {
+    'conversations.markRead': ({ conversationId }, scope) => {
+      const conversation = scope.account(scope.archive.getConversation(conversationId).accountId).feature(markersModule).markRead(conversationId);
+      scope.emit('conversation.changed', conversation);
+      return conversation;
+    },
+  },
+};

@@ -5,13 +5,30 @@
 import type { Element } from '@xmpp/xml';
 import type { Session } from '../xmpp/session';
 import { ask } from '../xmpp/iq';
-import { NS_MDS, NS_PUBLISH_OPTIONS, isMdsEvent, mdsItemsQuery, mdsPublish, parseMdsEvent, parseMdsItems, type DisplayedPosition } from '../xmpp/mds';
-import type { DiscoFeature } from './disco';
-import type { Feature, FeatureContext } from './feature';
+import {
+  NS_MDS,
+  NS_PUBLISH_OPTIONS,
+  isMdsEvent,
+  isPreconditionNotMet,
+  mdsConfigure,
+  mdsItemsQuery,
+  mdsPublish,
+  parseMdsEvent,
+  parseMdsItems,
+  type DisplayedPosition,
+} from '../xmpp/mds';
+import { discoModule, type DiscoFeature } from './disco';
+import type { Feature, FeatureContext, FeatureModule } from './feature';
 
 export class MdsFeature implements Feature {
   /** Asks our server, through our caps, to notify us of the node (XEP-0163 §4.2). */
   readonly discoFeatures = [`${NS_MDS}+notify`];
+  /**
+   * Sessions whose server refused the publish options that keep an item per chat (ejabberd
+   * 23.01 knows only persist_items and access_model there): we publish with those and configure
+   * the node instead. True once configured on that session.
+   */
+  private readonly configuring = new WeakMap<Session, boolean>();
 
   constructor(
     private readonly ctx: FeatureContext,
@@ -50,9 +67,39 @@ export class MdsFeature implements Feature {
   /** Tells my other devices the chat was displayed up to `position`. */
   async publish(session: Session, position: DisplayedPosition): Promise<void> {
     if (!this.supported) return;
-    await ask(session.iqCaller, 'set', this.ctx.bare, mdsPublish(this.ctx.bare, position), { ownJids: [this.ctx.bare] }).catch((error: Error) =>
+    await this.store(session, position).catch((error: Error) =>
       this.ctx.log('warn', `${this.ctx.bare}: could not publish the read position: ${error.message}`),
     );
+  }
+
+  private async store(session: Session, position: DisplayedPosition): Promise<void> {
+    const { bare } = this.ctx;
+    const set = (child: Element) => ask(session.iqCaller, 'set', bare, child, { ownJids: [bare] });
+    const publish = async (options: 'all' | 'private') => {
+      try {
+        await set(mdsPublish(bare, position, options));
+      } catch (error) {
+        if (!isPreconditionNotMet(error)) throw error;
+        // The node exists with another configuration (another client made it): make it ours and publish again (XEP-0060 §7.1.5).
+        await set(mdsConfigure());
+        await set(mdsPublish(bare, position, options));
+      }
+    };
+    if (!this.configuring.has(session)) {
+      try {
+        return await publish('all');
+      } catch (error) {
+        if ((error as Error).name !== 'StanzaError') throw error;
+        this.ctx.log('info', `${bare}: the server refused the publish options for read positions (${(error as Error).message}); configuring the node instead`);
+        this.configuring.set(session, false);
+      }
+    }
+    // Publishing first creates the node where it is missing; the configuration then keeps every chat's item.
+    await publish('private');
+    if (!this.configuring.get(session)) {
+      await set(mdsConfigure());
+      this.configuring.set(session, true);
+    }
   }
 
   private apply(positions: DisplayedPosition[]): void {
@@ -62,3 +109,9 @@ export class MdsFeature implements Feature {
     }
   }
 }
+
+export const mdsModule: FeatureModule<MdsFeature> = {
+  name: 'mds',
+  create: (ctx, account) => new MdsFeature(ctx, account.use(discoModule)),
+  events: ['conversation.changed'],
+};

@@ -1,16 +1,20 @@
-// Keeps each sender's messages in the order the server handled them. Live messages are timed
-// on arrival (ms); archived and offline ones carry the server's stamp, often whole seconds
-// and from another clock. Mixed naively, a later message can sort before an earlier one.
+// Keeps messages in the order the server handled them. Live messages are timed on arrival
+// (ms); archived and offline ones carry the server's stamp, often whole seconds and from
+// another clock. Mixed naively, a later message can sort before an earlier one.
 import type { Archive, MessageRecord } from '../archive/archive';
 
 const key = (record: MessageRecord) => `${record.peer}\n${record.sender}`;
 
 /**
- * For live messages: after catch-up and initial presence, the server delivers in its own
- * order, so a message never goes before the newest one we hold from the same sender.
+ * For messages that reach us directly: never before what the conversation already holds.
+ * After a catch-up, archived messages carry the server's clock, which may run ahead of ours;
+ * and offline storage stamps whole seconds, so a message it kept would sort before the ones
+ * that arrived live earlier in the same second. Only a first connect's reading of the backlog
+ * (`keepServerTime`, see ChatFeature.release) places offline messages among older history.
  */
-export function placeLive(archive: Archive, accountId: string, record: MessageRecord): MessageRecord {
-  const floor = archive.newestTsFrom(accountId, record.peer, record.sender) ?? 0;
+export function placeLive(archive: Archive, accountId: string, record: MessageRecord, keepServerTime = false): MessageRecord {
+  if (keepServerTime) return record;
+  const floor = archive.newestTs(accountId, record.peer) ?? 0;
   return record.ts >= floor ? record : { ...record, ts: floor };
 }
 
@@ -22,15 +26,20 @@ export function placeLive(archive: Archive, accountId: string, record: MessageRe
 export class ArchiveOrder {
   private readonly previous = new Map<string, number>();
 
-  constructor(private readonly startFloor: number) {}
+  constructor(
+    private readonly startFloor: number,
+    /** Whose messages keep their order among themselves: per sender, or (a room's archive, one order for all) per conversation. */
+    private readonly keyOf: (record: MessageRecord) => string = key,
+  ) {}
 
   /** The time to store a new record at. */
   place(record: MessageRecord): number {
-    return Math.max(record.ts, this.previous.get(key(record)) ?? this.startFloor);
+    // A message already held sets `previous` to its own (earlier) time: still never before the floor.
+    return Math.max(record.ts, this.previous.get(this.keyOf(record)) ?? 0, this.startFloor);
   }
 
   /** What was stored for a record (new or already held) becomes the floor for what follows. */
   stored(record: MessageRecord, ts: number): void {
-    this.previous.set(key(record), ts);
+    this.previous.set(this.keyOf(record), ts);
   }
 }

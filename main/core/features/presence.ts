@@ -4,20 +4,18 @@ import type { Element } from '@xmpp/xml';
 import type { OwnPresence, PresenceShow } from '../../../preload/contract';
 import type { Session } from '../xmpp/session';
 import { PresenceBook, ownPresence, parsePresence } from '../xmpp/presence';
-import type { Feature, FeatureContext } from './feature';
+import type { Feature, FeatureContext, FeatureModule } from './feature';
+import { isContact } from './audience';
 
 export class PresenceFeature implements Feature {
   private readonly book = new PresenceBook();
   private own: OwnPresence;
   /** The session our initial presence went out on: from then on, a change is sent at once. */
   private announcedOn: Session | undefined;
-  /** Called when a contact's shown presence may have changed. */
-  onChange: () => void = () => {};
-  /** What every presence we broadcast carries besides our state, e.g. the caps hash (XEP-0115). */
-  readonly extensions: Array<() => Element> = [];
 
+  /** What every presence we broadcast carries besides our state, e.g. the caps hash (XEP-0115). */
   private extensionElements(): Element[] {
-    return this.extensions.map((extension) => extension());
+    return this.ctx.hooks.collect('presence.extensions');
   }
 
   constructor(private readonly ctx: FeatureContext) {
@@ -56,14 +54,36 @@ export class PresenceFeature implements Feature {
     const parsed = parsePresence(stanza, { now: this.ctx.clock.now() });
     if (parsed.kind === 'ignored') return true;
     if (parsed.bare === this.ctx.bare) return true; // our own other devices
+    // A stranger's presence is not kept: nobody shows it, and a crowd of them would only grow the book.
+    if (!isContact(this.ctx.archive, this.ctx.accountId, parsed.bare)) return true;
     this.book.apply(parsed);
-    this.onChange();
+    this.ctx.hooks.notify('presence.changed', undefined);
     return true;
   }
 
   offline(): void {
     this.announcedOn = undefined;
     this.book.clear();
-    this.onChange();
+    this.ctx.hooks.notify('presence.changed', undefined);
   }
 }
+
+export const presenceModule: FeatureModule<PresenceFeature> = {
+  name: 'presence',
+  create: (ctx) => new PresenceFeature(ctx),
+  events: ['account.changed'],
+  commands: {
+    /** Remembers the presence each account shows and sends it now where online. */
+    'presence.set': ({ accountId, show, status }, scope) => {
+      const targets = accountId === undefined ? scope.accounts() : [scope.account(accountId)];
+      return Promise.all(
+        targets.map(async (account) => {
+          await account.feature(presenceModule).set({ show, ...(status ? { status } : {}) });
+          const view = account.view();
+          scope.emit('account.changed', view);
+          return view;
+        }),
+      );
+    },
+  },
+};

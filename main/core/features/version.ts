@@ -5,7 +5,8 @@ import type { Session } from '../xmpp/session';
 import { stanzaError } from '../xmpp/iq';
 import { parseJid } from '../xmpp/jid';
 import { NS_VERSION, mayAskVersion, versionAnswer } from '../xmpp/version';
-import type { Feature, FeatureContext } from './feature';
+import type { Feature, FeatureContext, FeatureModule } from './feature';
+import { mayHearFromUs } from './audience';
 
 export class VersionFeature implements Feature {
   readonly discoFeatures = [NS_VERSION];
@@ -15,10 +16,12 @@ export class VersionFeature implements Feature {
   wire(session: Session): void {
     session.iqCallee.get(NS_VERSION, 'query', ({ stanza }) => {
       const own = { bare: this.ctx.bare, domain: parseJid(this.ctx.bare)!.domain };
-      if (!mayAskVersion(stanza.attrs.from, own, this.ctx.archive.listRoster(this.ctx.accountId))) {
+      if (!mayAskVersion(stanza.attrs.from, own, (bare) => mayHearFromUs(this.ctx.archive, this.ctx.accountId, bare))) {
         return stanzaError('cancel', 'service-unavailable');
       }
       return versionAnswer(APP.name, APP.version);
     });
   }
 }
+
+export const versionModule: FeatureModule<VersionFeature> = { name: 'version', create: (ctx) => new VersionFeature(ctx) };

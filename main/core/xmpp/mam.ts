@@ -52,16 +52,24 @@ export function parseMamResult(stanza: Element, ctx: ChatContext & { queryIds: R
   const forwarded = result.getChild('forwarded', NS_FORWARD);
   const inner = forwarded?.getChild('message');
   if (!archiveId || !forwarded || !inner) return { kind: 'rejected', reason: 'archive result without id or message' };
+  // The forwarded wrapper's delay is the archive's own stamp (XEP-0313 §5.1.2).
   const stamp = Date.parse(forwarded.getChild('delay', 'urn:xmpp:delay')?.attrs.stamp ?? '');
-  return {
-    kind: 'result',
-    queryId,
-    archiveId,
-    message: parseArchivedMessage(inner, ctx, { id: archiveId, by: ctx.ownBareJid }, Number.isFinite(stamp) ? stamp : ctx.now),
-  };
+  return { kind: 'result', queryId, archiveId, message: parseArchivedMessage(inner, ctx, { id: archiveId, by: ctx.ownBareJid }, stamp) };
 }
 
 export type MamFin = { complete: boolean; first?: string; last?: string; count?: number };
+
+/**
+ * The iq result that ends a query of our own archive: it counts only from the archive we
+ * asked, i.e. without `from` (our server answering for our account) or from exactly our
+ * bare JID. Anyone else naming our query's id is lying about where our history ends.
+ */
+export function parseFinResult(iq: Element, ownBareJid: string, archiveJid = ownBareJid): MamFin | { kind: 'rejected'; reason: string } {
+  const from = iq.attrs.from;
+  // Only our server answers for our own archive without naming itself; a room's archive names the room.
+  if (from === undefined ? archiveJid !== ownBareJid : from !== archiveJid) return { kind: 'rejected', reason: `archive answer from ${from ?? 'our server'} for ${archiveJid}` };
+  return parseFin(iq.getChild('fin', NS_MAM));
+}
 
 export function parseFin(fin: Element | undefined): MamFin {
   if (!fin?.is('fin', NS_MAM)) return { complete: true };

@@ -4,7 +4,7 @@
 import xml, { type Element } from '@xmpp/xml';
 
 export const NS_MARKERS = 'urn:xmpp:chat-markers:0';
-const NS_HINTS = 'urn:xmpp:hints';
+export const NS_HINTS = 'urn:xmpp:hints';
 
 /** The id a `<displayed/>` marker points at, if the message carries one. */
 export function parseDisplayed(stanza: Element): string | undefined {

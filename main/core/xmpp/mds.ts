@@ -52,10 +52,33 @@ export function parseMdsItems(pubsub: Element | undefined, ownBareJid: string): 
 
 export const mdsItemsQuery = () => xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node: NS_MDS }));
 
-const option = (name: string, value: string) => xml('field', { var: `pubsub#${name}` }, xml('value', {}, value));
+const NS_PUBSUB_OWNER = 'http://jabber.org/protocol/pubsub#owner';
+const NS_PUBSUB_ERRORS = 'http://jabber.org/protocol/pubsub#errors';
 
-/** Publishes our position in one chat; the options keep the node private and every item kept. */
-export function mdsPublish(ownBareJid: string, position: DisplayedPosition): Element {
+const field = (name: string, value: string) => xml('field', { var: name }, xml('value', {}, value));
+const form = (type: string, options: ReadonlyArray<readonly [string, string]>) =>
+  xml('x', { xmlns: NS_DATA, type: 'submit' }, field('FORM_TYPE', type), ...options.map(([name, value]) => field(`pubsub#${name}`, value)));
+
+/** What keeps the node private: every server with publish-options knows these two. */
+const PRIVATE = [
+  ['persist_items', 'true'],
+  ['access_model', 'whitelist'],
+] as const;
+/**
+ * What keeps an item per chat and sends none unasked. ejabberd 23.01 refuses these as
+ * publish-options ("Unknown field", resource-constraint) but takes them as node configuration.
+ */
+const KEEP_EVERY_CHAT = [
+  ['max_items', 'max'],
+  ['send_last_published_item', 'never'],
+] as const;
+
+/**
+ * Publishes our position in one chat. `options` 'all' asks the node to be kept as the
+ * specification says; 'private' asks only what every server knows, for a node that
+ * `mdsConfigure` sets up.
+ */
+export function mdsPublish(ownBareJid: string, position: DisplayedPosition, options: 'all' | 'private' = 'all'): Element {
   return xml(
     'pubsub',
     { xmlns: NS_PUBSUB },
@@ -68,18 +91,16 @@ export function mdsPublish(ownBareJid: string, position: DisplayedPosition): Ele
         xml('displayed', { xmlns: NS_MDS }, xml('stanza-id', { xmlns: NS_SID, by: ownBareJid, id: position.stanzaId })),
       ),
     ),
-    xml(
-      'publish-options',
-      {},
-      xml(
-        'x',
-        { xmlns: NS_DATA, type: 'submit' },
-        xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${NS_PUBSUB}#publish-options`)),
-        option('persist_items', 'true'),
-        option('max_items', 'max'),
-        option('send_last_published_item', 'never'),
-        option('access_model', 'whitelist'),
-      ),
-    ),
+    xml('publish-options', {}, form(`${NS_PUBSUB}#publish-options`, options === 'all' ? [...PRIVATE, ...KEEP_EVERY_CHAT] : PRIVATE)),
   );
+}
+
+/** Configures the node (XEP-0060 §8.2) as the publish options ask: for a node that exists with another configuration, or a server that takes no such option. */
+export const mdsConfigure = () =>
+  xml('pubsub', { xmlns: NS_PUBSUB_OWNER }, xml('configure', { node: NS_MDS }, form(`${NS_PUBSUB}#node_config`, [...PRIVATE, ...KEEP_EVERY_CHAT])));
+
+/** The node exists with another configuration than the publish options asked for (XEP-0060 §7.1.5). */
+export function isPreconditionNotMet(error: unknown): boolean {
+  const { condition, application } = error as { condition?: string; application?: Element };
+  return condition === 'conflict' && application?.is('precondition-not-met', NS_PUBSUB_ERRORS) === true;
 }

@@ -2,7 +2,7 @@
 // versioning (XEP-0237, folded into RFC 6121 §2.6), and the requests that read and edit it.
 import xml, { type Element } from '@xmpp/xml';
 import type { RosterItem } from '../archive/archive';
-import { bareJid } from './jid';
+import { bareJid, parseJid } from './jid';
 
 export const NS_ROSTER = 'jabber:iq:roster';
 /** Stream feature: the server answers a roster get carrying our version with "unchanged". */
@@ -40,9 +40,20 @@ function parseItem(item: Element): RosterChange | null {
   };
 }
 
-/** Roster results and pushes come from our account: no `from`, or our bare JID (RFC 6121 §2.1.6). */
+/**
+ * Roster results and pushes come from our account: no `from`, or exactly our bare JID
+ * (RFC 6121 §2.1.6). Not our full JID: no device of ours, real or forged, edits the roster.
+ */
 function fromOwnAccount(iq: Element, ownBareJid: string): boolean {
-  return iq.attrs.from === undefined || bareJid(iq.attrs.from) === ownBareJid;
+  const from = iq.attrs.from;
+  if (from === undefined) return true;
+  const jid = parseJid(from);
+  return jid !== null && jid.resource === '' && jid.bare === ownBareJid;
+}
+
+/** A roster push from anyone but our account: to be ignored without an answer (RFC 6121 §2.1.6). */
+export function isForeignRosterPush(iq: Element, ownBareJid: string): boolean {
+  return iq.is('iq') && iq.attrs.type === 'set' && iq.getChild('query', NS_ROSTER) !== undefined && !fromOwnAccount(iq, ownBareJid);
 }
 
 function versionOf(query: Element): { ver?: string } {
@@ -86,9 +97,3 @@ export const rosterSetQuery = (item: { jid: string; name?: string; groups: strin
 
 /** Removes an item; the server also cancels the subscriptions both ways. */
 export const rosterRemoveQuery = (jid: string) => xml('query', { xmlns: NS_ROSTER }, xml('item', { jid, subscription: 'remove' }));
-
-/** True when `jid` may see our presence anyway: what they may learn about us beyond it is no news. */
-export function seesOurPresence(roster: readonly RosterItem[], jid: string): boolean {
-  const subscription = roster.find((item) => item.jid === jid)?.subscription;
-  return subscription === 'from' || subscription === 'both';
-}

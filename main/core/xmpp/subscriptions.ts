@@ -6,6 +6,9 @@ import { parseJid } from './jid';
 
 export const NS_NICK = 'http://jabber.org/protocol/nick';
 export const NS_BLOCKING = 'urn:xmpp:blocking';
+/** XEP-0377: a report riding on a block, where the server advertises this in disco#info. */
+export const NS_REPORTING = 'urn:xmpp:reporting:1';
+const REPORT_SPAM = 'urn:xmpp:reporting:spam';
 
 const MAX_NICK = 200;
 const MAX_STATUS = 1000;
@@ -50,5 +53,28 @@ export function parseSubscriptionPresence(stanza: Element, ownBareJid: string): 
 
 export const subscriptionPresence = (to: string, type: 'subscribe' | 'subscribed' | 'unsubscribed') => xml('presence', { to, type });
 
-/** XEP-0191: block all communication with `jid`. */
-export const blockQuery = (jid: string) => xml('block', { xmlns: NS_BLOCKING }, xml('item', { jid }));
+/** XEP-0191: block all communication with each of `jids`, in one request; `reportSpam` adds a XEP-0377 spam report to each. */
+export const blockQuery = (jids: string | readonly string[], reportSpam = false) =>
+  xml(
+    'block',
+    { xmlns: NS_BLOCKING },
+    ...[jids].flat().map((jid) => xml('item', { jid }, ...(reportSpam ? [xml('report', { xmlns: NS_REPORTING, reason: REPORT_SPAM })] : []))),
+  );
+
+/** XEP-0191 §3.1: the request for our block list. */
+export const blocklistQuery = () => xml('blocklist', { xmlns: NS_BLOCKING });
+
+/** XEP-0191 §3.4: lets `jids` reach us again. */
+export const unblockQuery = (jids: string | readonly string[]) =>
+  xml('unblock', { xmlns: NS_BLOCKING }, ...[jids].flat().map((jid) => xml('item', { jid })));
+
+/** The blocked JIDs of a `<blocklist/>` answer, each valid one once, sorted; anything else is left out. */
+export function parseBlocklist(blocklist: Element | undefined): string[] {
+  const jids = new Set<string>();
+  for (const item of blocklist?.getChildren('item') ?? []) {
+    const jid = parseJid(item.attrs.jid);
+    // A blocked item may be a bare JID, a full JID or a domain (XEP-0191 §3.1); we show what was blocked.
+    if (jid) jids.add(jid.full);
+  }
+  return [...jids].sort();
+}

@@ -1,9 +1,7 @@
 // Software version (XEP-0092): the answer we give, and to whom. The operating system is
 // never included: it says more about the user than about the software.
 import xml, { type Element } from '@xmpp/xml';
-import type { RosterItem } from '../archive/archive';
 import { parseJid } from './jid';
-import { seesOurPresence } from './roster';
 
 export const NS_VERSION = 'jabber:iq:version';
 
@@ -12,14 +10,14 @@ export function versionAnswer(name: string, version: string): Element {
 }
 
 /**
- * Who may learn which client we run: our own server and account, and contacts we share
- * presence with (they already see us online). Strangers get service-unavailable, as if we
- * did not support the protocol.
+ * Who may learn which client we run: our own server and account, and whoever `hearsFromUs`
+ * (contacts who see our presence, or whom we wrote to: features/audience.ts). Strangers get
+ * service-unavailable, as if we did not support the protocol.
  */
-export function mayAskVersion(from: string | undefined, own: { bare: string; domain: string }, roster: readonly RosterItem[]): boolean {
+export function mayAskVersion(from: string | undefined, own: { bare: string; domain: string }, hearsFromUs: (bare: string) => boolean): boolean {
   if (from === undefined) return true; // from our own server on our behalf
   const jid = parseJid(from);
   if (!jid) return false;
   if (jid.bare === own.bare || jid.full === own.domain) return true;
-  return seesOurPresence(roster, jid.bare);
+  return hearsFromUs(jid.bare);
 }

@@ -14,8 +14,9 @@ const progress: Record<MessageState, number> = {
   received: 0,
   failed: 1,
   sent: 2,
-  delivered: 3,
-  read: 4,
+  archived: 3,
+  delivered: 4,
+  read: 5,
 };
 
 /**
@@ -64,6 +65,7 @@ export function cursorBefore(list: readonly MessageView[]): PageCursor | undefin
 export const stateLabels: Record<MessageState, string> = {
   pending: 'Sending',
   sent: 'Sent',
+  archived: 'Waiting for the archive: their server keeps it until they next connect',
   delivered: 'Delivered',
   read: 'Read',
   failed: 'Not sent',

@@ -1,0 +1,446 @@
+// OMEMO (XEP-0384), both versions, over the crypto core (../omemo): our identity made once per
+// account and sealed by a key in the OS keychain; our device list and bundles on PEP; the
+// contacts' device lists (pushed through +notify) and bundles (fetched when a session is
+// needed); sealing what chat sends and reading what chat and the catch-up receive, so that
+// the decrypted message is stored by chat like any other. Trust is blind until verified: the
+// identity key first seen for a device is kept, and a device that shows another is refused.
+import { randomUUID } from 'node:crypto';
+import type { Element } from '@xmpp/xml';
+import type { OmemoDeviceView } from '../../../preload/contract';
+import { CommandFailure } from '../api';
+import type { SqliteOmemoStore, Trust } from '../archive/omemo-store';
+import { generateIdentity, ownBundle, replenishPreKeys, seedKeys } from '../omemo/keys';
+import { decryptMessage, encryptMessage, startSession, type Recipient } from '../omemo/message';
+import { bodyElement, buildEnvelope, parseEnvelope } from '../omemo/payload';
+import { aesGcmDecrypt, aesGcmEncrypt, concat, equalBytes, random } from '../omemo/primitives';
+import { profileOf, type OmemoVersion } from '../omemo/profile';
+import { OmemoSessionError } from '../omemo/session';
+import { NODE_DEVICES, buildBundle, buildDeviceList, buildEncrypted, bundleNode, parseBundle, parseDeviceList } from '../omemo/xml';
+import type { OwnIdentity } from '../omemo/store';
+import type { Decrypted } from '../xmpp/chat';
+import { ask } from '../xmpp/iq';
+import {
+  CURRENT,
+  NOTIFY_FEATURES,
+  VERSIONS,
+  chooseVersion,
+  emptyMessage,
+  encryptedStanza,
+  findEncrypted,
+  itemPayload,
+  itemsQuery,
+  parseDeviceListPush,
+  publishItem,
+} from '../xmpp/omemo';
+import type { Session } from '../xmpp/session';
+import type { Feature, FeatureContext, FeatureModule } from './feature';
+
+const encryptionName = (version: OmemoVersion) => (version === 'legacy' ? 'omemo' : 'omemo2');
+const fingerprint = (identity: Uint8Array) => Buffer.from(identity).toString('hex');
+
+/** Seals the identity private key: AES-256-GCM, iv ‖ tag ‖ ciphertext. */
+export function sealIdentityKey(key: Uint8Array, privateKey: Uint8Array): Uint8Array {
+  const iv = random(12);
+  const { ciphertext, tag } = aesGcmEncrypt(key, iv, privateKey);
+  return concat(iv, tag, ciphertext);
+}
+
+export function unsealIdentityKey(key: Uint8Array, sealed: Uint8Array): Uint8Array {
+  return aesGcmDecrypt(key, sealed.subarray(0, 12), sealed.subarray(28), sealed.subarray(12, 28));
+}
+
+/**
+ * Whether a message to a contact is encrypted, and with which version: the user's switch for
+ * the conversation when set, else on exactly when the contact's devices support OMEMO. On with
+ * no device known yet still says encrypted (0.3, the version most clients speak): sending then
+ * fails with the reason rather than going out in clear.
+ */
+export function encryptionFor(setting: boolean | undefined, devices: ReadonlyMap<OmemoVersion, readonly number[]>): OmemoVersion | undefined {
+  // Off until the user turns it on (the lock in the chat's header): corrections and reactions
+  // of encrypted messages are refused, so on by default would take those away.
+  if (setting !== true) return undefined;
+  return chooseVersion(devices) ?? 'legacy';
+}
+
+/** The one version every member's devices have: OMEMO 2 where all have it, else 0.3. */
+function commonVersion(members: ReadonlyArray<ReadonlyMap<OmemoVersion, readonly number[]>>, among: readonly OmemoVersion[] = VERSIONS): OmemoVersion {
+  return among.find((v) => members.every((devices) => (devices.get(v)?.length ?? 0) > 0)) ?? 'legacy';
+}
+
+export class OmemoFeature implements Feature {
+  readonly discoFeatures = NOTIFY_FEATURES;
+  private stores: Map<OmemoVersion, SqliteOmemoStore> | undefined;
+  /** Why our keys could not be loaded (the keychain refused, say); messages say so. */
+  private unavailable = 'this device has not loaded its encryption keys yet';
+  /** A prekey was used: the versions whose bundle must be topped up and published again. */
+  private readonly republish = new Set<OmemoVersion>();
+  /** What each room told us at its last disco#info (muc notes it): encryption needs both. */
+  private readonly rooms = new Map<string, { nonAnonymous: boolean; membersOnly: boolean }>();
+  /** Occupants whose device lists this session has fetched already (`learnDevices`). */
+  private readonly learning = new Set<string>();
+
+  constructor(private readonly ctx: FeatureContext) {}
+
+  /** Our device id (undefined until the keys are loaded). */
+  get deviceId(): number | undefined {
+    return this.stores?.get('legacy')?.identity().deviceId;
+  }
+
+  async online(): Promise<void> {
+    if (this.stores) return;
+    try {
+      this.stores = await this.loadKeys();
+    } catch (error) {
+      // Plain chat works without it; encrypted messages fail or are stored as unreadable, saying why.
+      this.unavailable = `this device's encryption keys are not available (${(error as Error).message})`;
+      this.ctx.log('warn', `${this.ctx.bare}: OMEMO unavailable: ${(error as Error).message}`);
+    }
+  }
+
+  async ready(session: Session): Promise<void> {
+    this.learning.clear();
+    if (!this.stores) return;
+    // Not awaited: the catch-up and the outbox after us need not wait for four PEP round trips.
+    void (async () => {
+      for (const version of VERSIONS) await this.publishOwn(session, version);
+    })().catch((error: Error) => this.ctx.log('warn', `${this.ctx.bare}: could not publish our OMEMO devices: ${error.message}`));
+  }
+
+  stanza(stanza: Element): boolean {
+    if (!stanza.is('message')) return false;
+    const push = parseDeviceListPush(stanza, this.ctx.bare);
+    if (push.kind === 'ignored') return false;
+    if (push.kind === 'rejected') {
+      this.ctx.log('warn', `${this.ctx.bare}: rejected OMEMO device list: ${push.reason}`);
+      return true;
+    }
+    const ids = push.devices.map((d) => d.id);
+    this.noteDeviceList(push.jid, push.version, ids);
+    // Another device of ours published a list without this one: put it back.
+    const session = this.ctx.liveSession();
+    const own = this.deviceId;
+    if (push.jid === this.ctx.bare && own !== undefined && !ids.includes(own) && session) void this.publishOwn(session, push.version);
+    return true;
+  }
+
+  /** Loads the identity (unsealed with the keychain's key) or makes it on first use, and each version's prekeys. */
+  private async loadKeys(): Promise<Map<OmemoVersion, SqliteOmemoStore>> {
+    const { vault, accountId, bare, archive, clock } = this.ctx;
+    if (!vault) throw new Error('no keychain');
+    const omemo = archive.omemo();
+    const sealed = omemo.sealedIdentity(accountId);
+    let keyText = await vault.getSecret('omemo-identity', bare);
+    let identity: OwnIdentity;
+    if (sealed) {
+      if (!keyText) throw new Error('the key that seals the identity is missing from the keychain');
+      identity = { deviceId: sealed.deviceId, privateKey: unsealIdentityKey(Buffer.from(keyText, 'base64'), sealed.sealed) };
+    } else {
+      if (!keyText) {
+        keyText = Buffer.from(random(32)).toString('base64');
+        await vault.setSecret('omemo-identity', bare, keyText);
+      }
+      identity = generateIdentity();
+      omemo.putSealedIdentity(accountId, identity.deviceId, sealIdentityKey(Buffer.from(keyText, 'base64'), identity.privateKey));
+    }
+    const stores = new Map(VERSIONS.map((version) => [version, omemo.store(accountId, version, identity)] as const));
+    for (const [version, store] of stores) if (!store.seeded()) archive.transaction(() => seedKeys(profileOf(version), store, clock.now()));
+    return stores;
+  }
+
+  /** Our device in this version's device list (added when missing), and our bundle, on PEP. */
+  private async publishOwn(session: Session, version: OmemoVersion): Promise<void> {
+    const store = this.stores?.get(version);
+    if (!store) return;
+    const own = store.identity().deviceId;
+    try {
+      // The bundle first: whoever sees the device in the list fetches its bundle at once.
+      await this.publishBundle(session, version);
+      const listed = await this.fetchDevices(session, this.ctx.bare, version);
+      if (!listed.includes(own)) {
+        const list = buildDeviceList(version, [...listed, own].map((id) => ({ id })));
+        await ask(session.iqCaller, 'set', this.ctx.bare, publishItem(NODE_DEVICES[version], CURRENT, list, '1'), { ownJids: [this.ctx.bare] });
+      }
+    } catch (error) {
+      this.ctx.log('warn', `${this.ctx.bare}: publishing OMEMO ${version} failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async publishBundle(session: Session, version: OmemoVersion): Promise<void> {
+    const store = this.stores!.get(version)!;
+    const own = store.identity().deviceId;
+    const bundle = buildBundle(version, ownBundle(profileOf(version), store));
+    const publish = version === 'legacy' ? publishItem(bundleNode(version, own), CURRENT, bundle, '1') : publishItem(bundleNode(version, own), String(own), bundle, 'max');
+    await ask(session.iqCaller, 'set', this.ctx.bare, publish, { ownJids: [this.ctx.bare] });
+  }
+
+  /** A device list from PEP (also noted in the archive); an empty node is no devices. */
+  private async fetchDevices(session: Session, jid: string, version: OmemoVersion): Promise<number[]> {
+    let ids: number[] = [];
+    try {
+      const answer = await ask(session.iqCaller, 'get', jid, itemsQuery(NODE_DEVICES[version]), { ownJids: [this.ctx.bare] });
+      const payload = itemPayload(answer);
+      ids = payload ? parseDeviceList(version, payload).map((d) => d.id) : [];
+    } catch (error) {
+      if ((error as { condition?: string }).condition !== 'item-not-found') throw error;
+    }
+    this.noteDeviceList(jid, version, ids);
+    return ids;
+  }
+
+  /** Stores a device list and tells the window when it changed (a new device is worth a notice). */
+  private noteDeviceList(jid: string, version: OmemoVersion, ids: number[]): void {
+    const { changed, newDevices } = this.ctx.archive.omemo().setDeviceList(this.ctx.accountId, jid, version, ids, this.ctx.clock.now());
+    if (changed) this.ctx.emit('omemo.devicesChanged', { accountId: this.ctx.accountId, jid, newDevices });
+  }
+
+  /** A contact's devices by version: those we may write to, or (`everKnown`) all we ever saw. */
+  private activeDevices(jid: string, everKnown = false): Map<OmemoVersion, number[]> {
+    const devices = new Map<OmemoVersion, number[]>();
+    for (const device of this.ctx.archive.omemo().devices(this.ctx.accountId, jid)) {
+      if (everKnown || (device.active && device.trust !== 'untrusted')) devices.set(device.version, [...(devices.get(device.version) ?? []), device.deviceId]);
+    }
+    return devices;
+  }
+
+  /** `members`: a room's occupants by real JID, who all get the message in one version. */
+  modeFor(peer: string, members?: readonly string[]): 'omemo' | 'omemo2' | undefined {
+    const setting = this.ctx.archive.omemo().conversationSetting(this.ctx.accountId, peer);
+    if (setting !== true) return undefined;
+    if (members) return encryptionName(commonVersion(members.filter((jid) => jid !== this.ctx.bare).map((jid) => this.activeDevices(jid))));
+    // Once on, a contact whose devices were all removed or distrusted does not silently get
+    // messages in clear: sending fails and says why.
+    const version = chooseVersion(this.activeDevices(peer)) ?? encryptionFor(setting, this.activeDevices(peer, true));
+    return version && encryptionName(version);
+  }
+
+  /**
+   * Encrypts a message to every trusted device of `members` (the contact of a chat; a room's
+   * occupants by real JID) and to my other devices. A room message goes in one version: OMEMO 2
+   * when every member has it, else 0.3; a member without any device it can reach fails it.
+   */
+  async seal(peer: string, plain: Element, members: readonly string[] = [peer], stored?: 'omemo' | 'omemo2'): Promise<Element> {
+    const session = this.ctx.liveSession();
+    if (!this.stores) throw new Error(this.unavailable);
+    if (!session) throw new Error('not connected');
+    const others = members.filter((jid) => jid !== this.ctx.bare);
+    if (others.length === 0) throw new Error('nobody else is in the room to read it');
+    const devicesOf = new Map<string, Map<OmemoVersion, number[]>>();
+    for (const jid of others) {
+      let devices = this.activeDevices(jid);
+      if (!chooseVersion(devices)) {
+        for (const version of VERSIONS) await this.fetchDevices(session, jid, version).catch(() => []);
+        devices = this.activeDevices(jid);
+      }
+      if (!chooseVersion(devices)) throw new Error(`${jid} has no device that can receive encrypted messages`);
+      devicesOf.set(jid, devices);
+    }
+    const storedVersion: OmemoVersion | undefined = stored && (stored === 'omemo' ? 'legacy' : 'omemo2');
+    // The version the message was stored with, when everyone has it: what it says is what went out.
+    const version = storedVersion && commonVersion([...devicesOf.values()], [storedVersion]) === storedVersion ? storedVersion : commonVersion([...devicesOf.values()]);
+    const store = this.stores.get(version)!;
+    const profile = profileOf(version);
+    const own = store.identity().deviceId;
+    const recipients: Recipient[] = [
+      ...[...devicesOf].flatMap(([jid, devices]) => (devices.get(version) ?? []).map((deviceId) => ({ jid, deviceId }))),
+      ...(this.activeDevices(this.ctx.bare).get(version) ?? []).filter((id) => id !== own).map((deviceId) => ({ jid: this.ctx.bare, deviceId })),
+    ];
+    const problems: string[] = [];
+    for (const recipient of recipients) {
+      if (store.session(recipient.jid, recipient.deviceId)) continue;
+      try {
+        await this.buildSession(session, version, recipient);
+      } catch (error) {
+        problems.push(`device ${recipient.deviceId}: ${(error as Error).message}`);
+      }
+    }
+    const body = plain.getChildText('body') ?? '';
+    const content = version === 'legacy' ? new TextEncoder().encode(body) : buildEnvelope({ content: [bodyElement(body)], from: this.ctx.bare, to: peer });
+    const result = this.ctx.archive.transaction(() => encryptMessage(profile, store, recipients, content));
+    const reached = new Set(recipients.filter((r) => !result.skipped.some((s) => s.recipient === r)).map((r) => r.jid));
+    const missed = others.find((jid) => !reached.has(jid));
+    if (missed) throw new Error(`no session could be made with any device of ${missed}${problems.length ? ` (${problems.join('; ')})` : ''}`);
+    return encryptedStanza(plain, version, buildEncrypted(version, result.element));
+  }
+
+  private async buildSession(session: Session, version: OmemoVersion, recipient: Recipient): Promise<void> {
+    const node = bundleNode(version, recipient.deviceId);
+    const itemId = version === 'legacy' ? undefined : String(recipient.deviceId);
+    const answer = await ask(session.iqCaller, 'get', recipient.jid, itemsQuery(node, itemId), { ownJids: [this.ctx.bare] });
+    const payload = itemPayload(answer, itemId);
+    if (!payload) throw new Error('no bundle published');
+    const bundle = parseBundle(version, payload);
+    if (!this.acceptIdentity(recipient.jid, version, recipient.deviceId, bundle.identityKey)) throw new Error('its identity key changed; verify it before writing to it');
+    startSession(profileOf(version), this.stores!.get(version)!, recipient, bundle);
+  }
+
+  /** Blind trust: the first identity key seen for a device is noted; another one later is refused. */
+  private acceptIdentity(jid: string, version: OmemoVersion, deviceId: number, identity: Uint8Array): boolean {
+    const omemo = this.ctx.archive.omemo();
+    const known = omemo.devices(this.ctx.accountId, jid).find((d) => d.version === version && d.deviceId === deviceId);
+    if (known?.trust === 'untrusted') return false;
+    if (known?.identity) return equalBytes(known.identity, identity);
+    if (omemo.noteIdentity(this.ctx.accountId, jid, version, deviceId, identity, this.ctx.clock.now())) {
+      // Its fingerprint can be shown now. Told after the current step: a catch-up page that
+      // decrypts this message commits it in a transaction still open here.
+      queueMicrotask(() => this.ctx.emit('omemo.devicesChanged', { accountId: this.ctx.accountId, jid, newDevices: [] }));
+    }
+    return true;
+  }
+
+  noteRoom(room: string, traits: { nonAnonymous: boolean; membersOnly: boolean }): void {
+    this.rooms.set(room, traits);
+  }
+
+  /**
+   * Fetches the device lists of someone we may write to without being their contact (an
+   * occupant of an encryptable room: no +notify pushes come from them), once per session, so
+   * that a message to the room is stored with the version it will go out in.
+   */
+  learnDevices(jid: string): void {
+    const session = this.ctx.liveSession();
+    if (!session || !this.stores || this.learning.has(jid)) return;
+    this.learning.add(jid);
+    void (async () => {
+      for (const version of VERSIONS) await this.fetchDevices(session, jid, version).catch(() => []);
+    })();
+  }
+
+  /**
+   * Why a room cannot be encrypted, in words; undefined when it can. XEP-0384 §6.3: only where
+   * every occupant's real JID is shown (their devices are found by it) and only members may
+   * come in (an open room's newcomers could not read what came before them anyway).
+   */
+  roomRefusal(room: string): string | undefined {
+    const traits = this.rooms.get(room);
+    if (!traits) return `Encryption can be turned on once Heron has joined ${room} and learnt how it is set up.`;
+    if (!traits.nonAnonymous) return `Encryption needs a non-anonymous room, where everyone's address is visible, and ${room} hides them.`;
+    if (!traits.membersOnly) return `Encryption needs a members-only room, and anyone may join ${room}.`;
+    return undefined;
+  }
+
+  /** Reads an encrypted message for chat or the catch-up (see `Decryptor`). */
+  readonly decrypt = (message: Element, { sender, peer, direction, groupchat = false }: { sender: string; peer: string; direction: 'in' | 'out'; groupchat?: boolean }): Decrypted | undefined => {
+    const found = findEncrypted(message);
+    if (!found) return undefined;
+    const encryption = encryptionName(found.version);
+    const failed = (reason: string, senderDevice?: number): Decrypted => ({
+      kind: 'failed',
+      body: `This message could not be decrypted: ${reason}.`,
+      encryption,
+      ...(senderDevice !== undefined ? { senderDevice } : {}),
+    });
+    if ('malformed' in found) return failed(`it is malformed (${found.malformed})`);
+    const store = this.stores?.get(found.version);
+    if (!store) return failed(this.unavailable);
+    const element = found.encrypted;
+    if (element.sid === store.identity().deviceId) return { kind: 'skip', reason: 'our own encrypted message' };
+    // An empty message (a heartbeat, or a session's answer) has nothing to show, whoever it was for.
+    if (!element.payload && !element.keys.some((key) => key.rid === store.identity().deviceId)) return { kind: 'skip', reason: 'an empty OMEMO message for another device' };
+    try {
+      const result = decryptMessage(profileOf(found.version), store, sender, this.ctx.bare, element, {
+        acceptIdentity: (identity, deviceId) => this.acceptIdentity(sender, found.version, deviceId, identity),
+      });
+      if (result.usedPreKeyId !== undefined) {
+        this.prekeyUsed(found.version);
+        // XEP-0384 §7.3: answer a new session at once, so the sender stops repeating the key exchange.
+        queueMicrotask(() => this.heartbeat(found.version, { jid: sender, deviceId: element.sid }));
+      }
+      if (!result.content) return { kind: 'skip', reason: 'an empty OMEMO message' };
+      const body =
+        found.version === 'legacy'
+          ? new TextDecoder().decode(result.content)
+          : (parseEnvelope(result.content, { from: sender, to: direction === 'in' && !groupchat ? this.ctx.bare : peer }).content.find((c) => c.name === 'body')?.text() ?? '');
+      return { kind: 'text', body, encryption, senderDevice: element.sid };
+    } catch (error) {
+      if (error instanceof OmemoSessionError && error.reason === 'duplicate') return { kind: 'skip', reason: 'already decrypted' };
+      if (!element.payload) return { kind: 'skip', reason: `an empty OMEMO message that could not be read: ${(error as Error).message}` };
+      return failed((error as Error).message, element.sid);
+    }
+  };
+
+  /** An empty message to one device: it moves the session on and carries nothing to show. */
+  private heartbeat(version: OmemoVersion, recipient: Recipient): void {
+    const session = this.ctx.liveSession();
+    const store = this.stores?.get(version);
+    if (!session || !store) return;
+    const { element } = this.ctx.archive.transaction(() => encryptMessage(profileOf(version), store, [recipient]));
+    if (element.keys.length === 0) return;
+    void session.entity.send(emptyMessage(recipient.jid, randomUUID(), buildEncrypted(version, element))).catch(() => {});
+  }
+
+  /** A prekey was used: tops them up and publishes the bundle without it, once the message is stored. */
+  private prekeyUsed(version: OmemoVersion): void {
+    if (this.republish.size === 0) {
+      queueMicrotask(() => {
+        const versions = [...this.republish];
+        this.republish.clear();
+        const session = this.ctx.liveSession();
+        for (const v of versions) {
+          this.ctx.archive.transaction(() => replenishPreKeys(this.stores!.get(v)!));
+          if (session) void this.publishBundle(session, v).catch((error: Error) => this.ctx.log('warn', `republishing the OMEMO bundle failed: ${error.message}`));
+        }
+      });
+    }
+    this.republish.add(version);
+  }
+
+  /** This device's fingerprint in each version (the identity's form differs between them). */
+  ownFingerprints(): Array<{ version: 'omemo' | 'omemo2'; fingerprint: string }> {
+    if (!this.stores) return [];
+    return [...this.stores].map(([version, store]) => ({ version: encryptionName(version), fingerprint: fingerprint(profileOf(version).identityKeyOf(store.identity().privateKey)) }));
+  }
+
+  /** A contact's devices (all versions), with fingerprints and trust. */
+  devices(jid: string): OmemoDeviceView[] {
+    return this.ctx.archive
+      .omemo()
+      .devices(this.ctx.accountId, jid)
+      .map((d) => ({
+        version: encryptionName(d.version),
+        deviceId: d.deviceId,
+        active: d.active,
+        trust: d.trust,
+        ...(d.identity ? { fingerprint: fingerprint(d.identity) } : {}),
+      }));
+  }
+}
+
+export const omemoModule: FeatureModule<OmemoFeature> = {
+  name: 'omemo',
+  create: (ctx) => new OmemoFeature(ctx),
+  commands: {
+    'omemo.setEnabled': ({ conversationId, enabled }, { archive, findAccount }) => {
+      const conversation = archive.getConversation(conversationId);
+      if (conversation.kind === 'groupchat' && enabled) {
+        const account = findAccount(conversation.accountId);
+        if (!account) throw new CommandFailure('not-found', 'The account of this room was removed.');
+        const refusal = account.feature(omemoModule).roomRefusal(conversation.peer);
+        if (refusal) throw new CommandFailure('refused', refusal, 'conversationId');
+      } else if (conversation.kind !== 'chat' && conversation.kind !== 'groupchat') {
+        throw new CommandFailure('invalid-payload', 'Encryption is for one-to-one chats and group chats, not private messages in a room.', 'conversationId');
+      }
+      archive.omemo().setConversationSetting(conversationId, enabled);
+      return { conversationId, enabled };
+    },
+    'omemo.devices': ({ conversationId }, scope) => {
+      const conversation = scope.archive.getConversation(conversationId);
+      const account = scope.account(conversation.accountId);
+      const omemo = account.feature(omemoModule);
+      return {
+        conversationId,
+        encryption: omemo.modeFor(conversation.peer) ?? null,
+        devices: omemo.devices(conversation.peer),
+        own: omemo.devices(account.view().jid),
+        ownFingerprints: omemo.ownFingerprints(),
+        ...(omemo.deviceId !== undefined ? { deviceId: omemo.deviceId } : {}),
+      };
+    },
+    'omemo.setTrust': ({ accountId, jid, deviceId, trust }, { archive, account, emit }) => {
+      account(accountId);
+      if (!archive.omemo().setTrust(accountId, jid, deviceId, trust as Trust)) throw new CommandFailure('not-found', `No device ${deviceId} of ${jid} is known.`);
+      emit('omemo.devicesChanged', { accountId, jid, newDevices: [] });
+      return { accountId, jid, deviceId, trust };
+    },
+  },
+  events: ['omemo.devicesChanged'],
+};

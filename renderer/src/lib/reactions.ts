@@ -1,0 +1,8 @@
+// My reactions to a message (XEP-0444): the protocol sends my whole set each time.
+import type { MessageView } from '../../../preload/contract';
+
+/** My set of reactions to `m` after toggling `emoji` (added if absent, removed if present). */
+export function toggledReactions(m: MessageView, me: string, emoji: string): string[] {
+  const mine = (m.reactions ?? []).filter((r) => r.from.includes(me)).map((r) => r.emoji);
+  return mine.includes(emoji) ? mine.filter((e) => e !== emoji) : [...mine, emoji];
+}

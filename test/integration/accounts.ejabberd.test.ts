@@ -1,0 +1,4 @@
+import { startEjabberd } from '../support/ejabberd';
+import { accountsScenario } from './scenarios/accounts';
+
+accountsScenario(startEjabberd);

@@ -1,0 +1,4 @@
+import { startEjabberd } from '../support/ejabberd';
+import { chatScenario } from './scenarios/chat';
+
+chatScenario(startEjabberd);

@@ -1,0 +1,243 @@
+// OMEMO between Heron cores through a real Prosody (PEP for device lists and bundles, carbons,
+// offline storage and MAM) with the real keychain sealing each identity.
+import xml, { type Element } from '@xmpp/xml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProsody, type TestServer } from '../support/prosody';
+import { accountFor, startCore, type TestCore } from '../support/cores';
+import { befriend, connectRaw, type RawClient } from '../support/raw-client';
+import { until } from '../support/until';
+import { FALLBACK_BODY } from '../../main/core/xmpp/omemo';
+
+const NS_MAM = 'urn:xmpp:mam:2';
+
+/** Every message body and OMEMO element the server archived for `client`'s account. */
+type Archived = { from: string; body: string | null; encrypted: boolean; keyExchangeTo: number[] };
+async function serverArchive(client: RawClient): Promise<Archived[]> {
+  const queryid = `q${Date.now()}`;
+  const found: Archived[] = [];
+  const onStanza = (stanza: Element) => {
+    const inner = stanza.getChild('result', NS_MAM)?.getChild('forwarded', 'urn:xmpp:forward:0')?.getChild('message');
+    if (!inner) return;
+    const keys = inner.getChild('encrypted', 'urn:xmpp:omemo:2')?.getChild('header')?.getChildren('keys').flatMap((k) => k.getChildren('key')) ?? [];
+    found.push({
+      from: inner.attrs.from ?? '',
+      body: inner.getChildText('body'),
+      encrypted: inner.getChildren('encrypted').length > 0,
+      keyExchangeTo: keys.filter((k) => k.attrs.kex === 'true').map((k) => Number(k.attrs.rid)),
+    });
+  };
+  client.entity.on('stanza', onStanza);
+  await client.iqCaller.set(xml('query', { xmlns: NS_MAM, queryid }));
+  client.entity.off('stanza', onStanza);
+  return found;
+}
+
+/** The prekey ids of a device's OMEMO 2 bundle, as its PEP node has it now. */
+async function bundlePreKeys(client: RawClient, jid: string, deviceId: number): Promise<number[]> {
+  const answer = await client.iqCaller.get(
+    xml('pubsub', { xmlns: 'http://jabber.org/protocol/pubsub' }, xml('items', { node: 'urn:xmpp:omemo:2:bundles' }, xml('item', { id: String(deviceId) }))),
+    jid,
+  );
+  const bundle = answer?.getChild('items')?.getChild('item')?.getChild('bundle', 'urn:xmpp:omemo:2');
+  return (bundle?.getChild('prekeys')?.getChildren('pk') ?? []).map((pk) => Number(pk.attrs.id));
+}
+
+describe('OMEMO through a real server', () => {
+  let server: TestServer;
+  let alice: TestCore;
+  let bob: TestCore;
+  let alice2: TestCore | undefined;
+  let aliceJid: string;
+  let bobJid: string;
+  let aliceId: string;
+  let bobId: string;
+  let toBob: number;
+  let aliceId2: string;
+
+  beforeAll(async () => {
+    server = await startProsody();
+    aliceJid = await server.register('alice', 'alice-pw');
+    bobJid = await server.register('bob', 'bob-pw');
+    await befriend(server, { jid: aliceJid, password: 'alice-pw' }, { jid: bobJid, password: 'bob-pw' });
+    alice = await startCore({ server });
+    bob = await startCore({ server });
+    aliceId = (await alice.call('accounts.add', accountFor(server, aliceJid, 'alice-pw'))).id;
+    bobId = (await bob.call('accounts.add', accountFor(server, bobJid, 'bob-pw'))).id;
+    await alice.waitForState(aliceId, (s) => s.connection.state === 'online');
+    await bob.waitForState(bobId, (s) => s.connection.state === 'online');
+    toBob = (await alice.call('conversations.open', { accountId: aliceId, peer: bobJid })).id;
+    // Off until turned on (the window shows no lock state yet): both turn it on for this chat.
+    await alice.call('omemo.setEnabled', { conversationId: toBob, enabled: true });
+    const toAlice = (await bob.call('conversations.open', { accountId: bobId, peer: aliceJid })).id;
+    await bob.call('omemo.setEnabled', { conversationId: toAlice, enabled: true });
+  });
+
+  afterAll(async () => {
+    await alice?.core.close();
+    await alice2?.core.close();
+    await bob?.core.close();
+    await server?.stop();
+  });
+
+  it("learns the contact's devices of both versions from PEP and, turned on, encrypts with OMEMO 2", async () => {
+    const known = await until("bob's devices", async () => {
+      const answer = await alice.call('omemo.devices', { conversationId: toBob });
+      return answer.devices.filter((d) => d.active).length === 2 ? answer : undefined;
+    });
+    expect(new Set(known.devices.map((d) => d.version))).toEqual(new Set(['omemo', 'omemo2']));
+    // Both versions have OMEMO 2: that is the one used.
+    expect(known.encryption).toBe('omemo2');
+  });
+
+  it('exchanges encrypted messages; the server only ever holds the fallback body', async () => {
+    const bobDevice = (await alice.call('omemo.devices', { conversationId: toBob })).devices.find((d) => d.version === 'omemo2')!.deviceId;
+    const raw = await connectRaw(server, bobJid, 'bob-pw', 'inspector');
+    const preKeysBefore = await bundlePreKeys(raw, bobJid, bobDevice);
+    expect(preKeysBefore).toHaveLength(100);
+    const sent = await alice.call('messages.send', { conversationId: toBob, body: 'Meet at the <old> mill' });
+    expect(sent.encryption).toBe('omemo2');
+    const received = await bob.waitFor('message.added', (m) => m.direction === 'in');
+    expect(received).toMatchObject({ body: 'Meet at the <old> mill', encryption: 'omemo2', from: aliceJid });
+    expect(received.senderDevice).toBeGreaterThan(0);
+    expect(received.undecryptable).toBeUndefined();
+
+    await bob.call('messages.send', { conversationId: received.conversationId, body: 'On my way' });
+    const reply = await alice.waitFor('message.added', (m) => m.direction === 'in');
+    expect(reply).toMatchObject({ body: 'On my way', encryption: 'omemo2' });
+
+    try {
+      // The prekey alice's first message used is gone from bob's bundle, replaced by a new one.
+      const preKeysAfter = await until('the bundle republished', async () => {
+        const ids = await bundlePreKeys(raw, bobJid, bobDevice);
+        return ids.join() !== preKeysBefore.join() ? ids : undefined;
+      });
+      expect(preKeysAfter).toHaveLength(100);
+      expect(preKeysBefore.filter((id) => !preKeysAfter.includes(id))).toHaveLength(1);
+      expect(Math.max(...preKeysAfter)).toBe(101);
+      const archived = await serverArchive(raw);
+      // Receipts and markers carry no body; every message that does is the fallback beside its <encrypted/>.
+      const withBody = archived.filter((m) => m.body !== null);
+      expect(withBody.length).toBeGreaterThanOrEqual(2);
+      for (const message of withBody) expect(message).toMatchObject({ body: FALLBACK_BODY, encrypted: true });
+    } finally {
+      await raw.stop();
+    }
+  });
+
+  it("sends the carbon of alice's message to her second device, which decrypts it", async () => {
+    alice2 = await startCore({ server });
+    const secondId = (await alice2.call('accounts.add', accountFor(server, aliceJid, 'alice-pw'))).id;
+    aliceId2 = secondId;
+    await alice2.waitForState(secondId, (s) => s.connection.state === 'online');
+    const second = await until('the second device in alice’s device list', async () => {
+      const own = await alice2!.call('omemo.devices', { conversationId: (await alice2!.call('conversations.open', { accountId: secondId, peer: bobJid })).id });
+      const first = await alice.call('omemo.devices', { conversationId: toBob });
+      return own.deviceId !== undefined && first.own.some((d) => d.active && d.deviceId === own.deviceId) ? own.deviceId : undefined;
+    });
+    expect(second).toBeGreaterThan(0);
+
+    const from = alice2.events.length;
+    await alice.call('messages.send', { conversationId: toBob, body: 'Written on my laptop' });
+    const carbon = await alice2.waitFor('message.added', (m) => m.direction === 'out' && m.body === 'Written on my laptop', 20_000, from);
+    expect(carbon.encryption).toBe('omemo2');
+    await bob.waitFor('message.added', (m) => m.body === 'Written on my laptop');
+  });
+
+  it('after a restart, decrypts what arrived meanwhile exactly once, with the identity unsealed from the keychain', async () => {
+    const dataDir = bob.dataDir;
+    const bobConversation = (await bob.call('conversations.list', {})).find((c) => c.peer === aliceJid)!.id;
+    const deviceBefore = (await bob.call('omemo.devices', { conversationId: bobConversation })).deviceId;
+    await bob.core.close();
+    for (const body of ['While you were away 1', 'While you were away 2']) {
+      const sent = await alice.call('messages.send', { conversationId: toBob, body });
+      await alice.waitFor('message.updated', (m) => m.id === sent.id && m.state !== 'pending');
+    }
+    bob = await startCore({ server, dataDir });
+    await bob.waitForState(bobId, (s) => s.connection.state === 'online');
+    await until('both messages decrypted', async () => {
+      const page = await bob.call('messages.page', { conversationId: bobConversation, limit: 50 });
+      return page.messages.filter((m) => m.body.startsWith('While you were away')).length === 2 ? true : undefined;
+    });
+    const page = await bob.call('messages.page', { conversationId: bobConversation, limit: 50 });
+    expect(page.messages.map((m) => m.body)).toEqual([
+      'Meet at the <old> mill',
+      'On my way',
+      'Written on my laptop',
+      'While you were away 1',
+      'While you were away 2',
+    ]);
+    expect(page.messages.filter((m) => m.undecryptable)).toEqual([]);
+    // The second device answered the session alice's laptop started with it (an empty message):
+    // what alice wrote next carries no key exchange for it any more.
+    const raw = await connectRaw(server, bobJid, 'bob-pw', 'inspector');
+    const fromAlice = (await serverArchive(raw)).filter((m) => m.from.startsWith(aliceJid) && m.body !== null);
+    await raw.stop();
+    const secondDevice = (await alice2!.call('omemo.devices', { conversationId: (await alice2!.call('conversations.open', { accountId: aliceId2, peer: bobJid })).id })).deviceId!;
+    expect(fromAlice.at(-3)!.keyExchangeTo).toContain(secondDevice); // 'Written on my laptop'
+    expect(fromAlice.at(-1)!.keyExchangeTo).not.toContain(secondDevice);
+
+    // The restarted core still writes with the same device and sessions.
+    await bob.call('messages.send', { conversationId: bobConversation, body: 'Back again' });
+    const back = await alice.waitFor('message.added', (m) => m.body === 'Back again');
+    expect(back.encryption).toBe('omemo2');
+    expect(back.senderDevice).toBe(deviceBefore);
+  });
+
+  it("shows the contact's fingerprints, and writes to no device the user distrusts", async () => {
+    const { devices } = await alice.call('omemo.devices', { conversationId: toBob });
+    const bobOmemo2 = devices.find((d) => d.version === 'omemo2')!;
+    // Blind trust: the key seen first is recorded, until the user verifies or refuses it.
+    expect(bobOmemo2).toMatchObject({ active: true, trust: 'blind', fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    await alice.call('omemo.setTrust', { accountId: aliceId, jid: bobJid, deviceId: bobOmemo2.deviceId, trust: 'untrusted' });
+    const refused = await alice.call('messages.send', { conversationId: toBob, body: 'Only for trusted eyes' });
+    // Bob's 0.3 device is the same device id: distrusting it covers both versions, so nothing can be encrypted.
+    const failed = await alice.waitFor('message.updated', (m) => m.id === refused.id && m.state !== 'pending');
+    expect(failed.state).toBe('failed');
+
+    await alice.call('omemo.setTrust', { accountId: aliceId, jid: bobJid, deviceId: bobOmemo2.deviceId, trust: 'verified' });
+    expect((await alice.call('omemo.devices', { conversationId: toBob })).devices.every((d) => d.trust === 'verified')).toBe(true);
+    await alice.call('messages.send', { conversationId: toBob, body: 'Now verified' });
+    await bob.waitFor('message.added', (m) => m.body === 'Now verified');
+  });
+
+  it('shows nothing for an empty OMEMO message meant for another device', async () => {
+    const phone = await connectRaw(server, aliceJid, 'alice-pw', 'phone');
+    try {
+      const empty = xml('encrypted', { xmlns: 'urn:xmpp:omemo:2' }, xml('header', { sid: '4242' }, xml('keys', { jid: bobJid }, xml('key', { rid: '999' }, 'AAAA'))));
+      await phone.send(xml('message', { to: bobJid, type: 'chat', id: 'empty-1' }, empty));
+      await phone.send(xml('message', { to: bobJid, type: 'chat', id: 'plain-1' }, xml('body', {}, 'after the empty one')));
+      // Messages from one sender arrive in order: once the plain one is stored, the empty one was handled.
+      await bob.waitFor('message.added', (m) => m.body === 'after the empty one');
+      const conversation = (await bob.call('conversations.list', {})).find((c) => c.peer === aliceJid)!.id;
+      const page = await bob.call('messages.page', { conversationId: conversation, limit: 50 });
+      expect(page.messages.filter((m) => m.undecryptable)).toEqual([]);
+    } finally {
+      await phone.stop();
+    }
+  });
+
+  it('refuses to send in clear when encryption is on and the contact has no OMEMO device', async () => {
+    const carolJid = await server.register('carol', 'carol-pw');
+    const toCarol = (await alice.call('conversations.open', { accountId: aliceId, peer: carolJid })).id;
+    // Off by default for someone without OMEMO devices; the user turns it on.
+    expect((await alice.call('omemo.devices', { conversationId: toCarol })).encryption).toBeNull();
+    await alice.call('omemo.setEnabled', { conversationId: toCarol, enabled: true });
+    const carol = await connectRaw(server, carolJid, 'carol-pw');
+    const heard: string[] = [];
+    carol.entity.on('stanza', (s: Element) => {
+      if (s.is('message') && s.getChildText('body')) heard.push(s.getChildText('body')!);
+    });
+    await carol.send(xml('presence'));
+    try {
+      const sent = await alice.call('messages.send', { conversationId: toCarol, body: 'Not for the server to read' });
+      const failed = await alice.waitFor('message.updated', (m) => m.id === sent.id && m.state === 'failed');
+      expect(failed.error).toMatch(/could not be encrypted: .*no device/);
+      const archived = await serverArchive(carol);
+      expect(archived.map((m) => m.body)).not.toContain('Not for the server to read');
+      expect(heard).toEqual([]);
+    } finally {
+      await carol.stop();
+    }
+  });
+});

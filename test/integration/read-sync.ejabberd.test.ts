@@ -1,0 +1,4 @@
+import { startEjabberd } from '../support/ejabberd';
+import { readSyncScenario } from './scenarios/read-sync';
+
+readSyncScenario(startEjabberd);

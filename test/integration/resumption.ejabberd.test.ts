@@ -1,0 +1,4 @@
+import { startEjabberd } from '../support/ejabberd';
+import { resumptionScenario } from './scenarios/resumption';
+
+resumptionScenario(startEjabberd);

@@ -28,8 +28,9 @@ function erlLibs(): string {
  * offline storage, the TLS options. Changed for a test: loopback ports, no s2s/HTTP/MQTT
  * listeners, our certificate, debug logging (the stream-management counts are logged at debug),
  * and mod_mam with archiving on by default (Debian's file has no MAM). The logger's burst limit
- * (500 lines a second by default) is lifted: a catch-up logs thousands, and a dropped "Send XML"
- * line would make the stream-management check count a stanza the server never sent.
+ * (500 lines a second by default) is lifted and its overload protection set to make a process
+ * wait rather than drop (see `start`): a catch-up logs thousands of lines a second, and a
+ * dropped "Send XML" line would make the stream-management check count a stanza never sent.
  */
 function config(dir: string, port: number, domains: string[]): string {
   return `
@@ -103,6 +104,7 @@ modules:
  * being what it has sent by then, stanzas in flight included; what a request asked for is M
  * less what the same c2s process sent after that <r/> ("Send XML on stream", logged per
  * element). A resumption's count (no <r/> before it in that process) is no answer.
+ * That reading needs every "Send XML" line: the server's logger is set to keep them all.
  */
 export function ejabberdAckShortfalls(log: string): string[] {
   type Session = { events: AckExchange; sentSince: Map<AckRequest, number>; clientAfterAcks: boolean };
@@ -141,10 +143,11 @@ export function ejabberdAckShortfalls(log: string): string[] {
     const acked = /<([\d.]+)>@mod_stream_mgmt:check_h_attribute.* acknowledged (\d+) of (\d+) stanzas/.exec(line);
     if (!acked) continue;
     const s = session(acked[1]!);
+    const [handled, of] = [Number(acked[2]), Number(acked[3])];
     if (!s.events.some((e) => 'request' in e)) continue;
-    for (const [request, since] of s.sentSince) request.asked = Number(acked[3]) - since;
+    for (const [request, since] of s.sentSince) request.asked = of - since;
     s.sentSince.clear();
-    s.events.push({ handled: Number(acked[2]) });
+    s.events.push({ handled });
   }
   for (const s of sessions.values()) flush(s);
   return unmetAckRequests([...sessions.values()].map((s) => s.events));
@@ -212,9 +215,12 @@ export async function startEjabberd(options: ServerOptions = {}): Promise<XmppTe
       const logFrom = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
       // The node stops when its stdin closes, so a test process that dies leaves no server behind.
       const stopWithUs = ['-noshell', '-eval', 'spawn(fun() -> io:get_line(""), init:stop() end)'];
+      // ejabberd's log handler drops lines past 1,000 queued (sync and drop thresholds alike):
+      // with a low sync threshold a process that logs waits for the file instead.
+      const keepEveryLine = ['-eval', 'ok = logger:update_handler_config(ejabberd_log, config, #{sync_mode_qlen => 10, drop_mode_qlen => 1000000, flush_qlen => 2000000})'];
       child = spawn(
         'erl',
-        ['-sname', node, ...distribution, '-kernel', 'inet_dist_use_interface', '{127,0,0,1}', '-mnesia', 'dir', `"${dir}/db"`, '-s', 'ejabberd', ...stopWithUs],
+        ['-sname', node, ...distribution, '-kernel', 'inet_dist_use_interface', '{127,0,0,1}', '-mnesia', 'dir', `"${dir}/db"`, '-s', 'ejabberd', ...keepEveryLine, ...stopWithUs],
         { env, cwd: dir, stdio: ['pipe', 'ignore', 'ignore'] },
       );
       await waitForPort(port, child, logFile, 'ejabberd');

@@ -73,6 +73,20 @@ describe('ejabberd: answers to <r/> that counted short', () => {
     expect(ejabberdAckShortfalls(log.join('\n'))).toEqual([]);
   });
 
+  it('judges a resumed session by what it sent again and after', () => {
+    const pid = '0.700.0';
+    const log = [
+      ej.received('<resume xmlns="urn:xmpp:sm:3" h="3" previd="x"/>', pid),
+      ej.acked(3, 5, pid),
+      ej.sent(MSG, pid), // the two unacked, sent again
+      ej.sent(MSG, pid),
+      ej.sent(IQ, pid),
+      ej.sent(R, pid),
+      ej.received(`${a(5)}${GET}`, pid),
+      ej.acked(5, 6, pid),
+    ];
+    expect(ejabberdAckShortfalls(log.join('\n'))).toEqual([expect.stringMatching(/asked for 6, answered 5$/)]);
+  });
 });
 
 describe('Prosody: answers to <r/> that counted short', () => {

@@ -66,15 +66,15 @@ export async function run(args: string[]): Promise<void> {
   log(`seeding ${total.toLocaleString('en')} messages, 3 accounts, 1,000 conversations in ${dir}`);
 
   try {
-    // ── bulk insert: Archive.storeMessages per MAM-sized batch vs plain INSERTs ──
+    // ── bulk insert: messages.storeBatch per MAM-sized batch vs plain INSERTs ──
     const file = path.join(dir, 'heron.sqlite');
     const opened = openArchive(file);
     let archive = new Archive(opened.db);
-    corpus.accounts.forEach((a, i) => archive.insertAccount({ id: a.id, jid: a.jid, host: null, port: null, resource: `r${i}`, enabled: true }));
+    corpus.accounts.forEach((a, i) => archive.accounts.insert({ id: a.id, jid: a.jid, host: null, port: null, resource: `r${i}`, enabled: true }));
     let insertMs = 0;
     const batchSamples: number[] = [];
     for (const batch of corpus.batches(BATCH)) {
-      const { ms } = stalls.time(`storeMessages, ${BATCH} a call`, () => archive.storeMessages(corpus.accounts[batch.account]!.id, batch.records));
+      const { ms } = stalls.time(`storeBatch, ${BATCH} a call`, () => archive.messages.storeBatch(corpus.accounts[batch.account]!.id, batch.records));
       insertMs += ms;
       batchSamples.push(ms);
     }
@@ -93,8 +93,8 @@ export async function run(args: string[]): Promise<void> {
     const openStart = now();
     const reopened = openArchive(file);
     archive = new Archive(reopened.db);
-    const list = archive.listConversations();
-    archive.pageBefore(list[0]!.id, undefined, 50);
+    const list = archive.conversations.list();
+    archive.messages.pageBefore(list[0]!.id, undefined, 50);
     const openMs = now() - openStart;
     const bareOpenStart = now();
     const bare = new Database(file);
@@ -108,7 +108,7 @@ export async function run(args: string[]): Promise<void> {
     log(`quick_check ${check.ms.toFixed(0)} ms`);
 
     // ── conversation list ──
-    const listSamples = Array.from({ length: 30 }, () => stalls.time('listConversations', () => archive.listConversations()).ms);
+    const listSamples = Array.from({ length: 30 }, () => stalls.time('listConversations', () => archive.conversations.list()).ms);
     const bareList = bare.prepare(BARE_LIST);
     const bareListSamples = Array.from({ length: 30 }, () => timeOf(() => bareList.all()));
     rows.push(row('conversation list (1,000, last message + unread)', percentile(listSamples, 95), percentile(bareListSamples, 95), 'ms p95', { limit: 10, atMost: true, text: '≤ 10 ms' }));
@@ -127,15 +127,15 @@ export async function run(args: string[]): Promise<void> {
     const barePage = bare.prepare(BARE_PAGE);
     const barePageAfter = bare.prepare('SELECT * FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id LIMIT ?');
     for (const c of cursors) {
-      pageSamples.push(stalls.time('pageBefore', () => archive.pageBefore(c.conversation, { ts: 0, id: c.id }, 50)).ms);
-      pageSamples.push(stalls.time('pageAfter', () => archive.pageAfter(c.conversation, { ts: 0, id: c.id }, 50)).ms);
+      pageSamples.push(stalls.time('pageBefore', () => archive.messages.pageBefore(c.conversation, { ts: 0, id: c.id }, 50)).ms);
+      pageSamples.push(stalls.time('pageAfter', () => archive.messages.pageAfter(c.conversation, { ts: 0, id: c.id }, 50)).ms);
       barePageSamples.push(timeOf(() => barePage.all(c.conversation, c.id, 51)));
       barePageSamples.push(timeOf(() => barePageAfter.all(c.conversation, c.id, 51)));
     }
     rows.push(row('page of 50 before/after a cursor', percentile(pageSamples, 50), percentile(barePageSamples, 50), 'ms p50'));
     rows.push(row('page of 50 before/after a cursor', percentile(pageSamples, 95), percentile(barePageSamples, 95), 'ms p95', { limit: 2, atMost: true, text: '≤ 2 ms' }));
     const anchors = cursors.slice(0, 100).map((c) => barePage.get(c.conversation, c.id, 1) as { id: number } | undefined).filter((m) => m !== undefined);
-    const aroundSamples = anchors.map((m) => stalls.time('pageAround', () => archive.pageAround(m.id, 50)).ms);
+    const aroundSamples = anchors.map((m) => stalls.time('pageAround', () => archive.messages.pageAround(m.id, 50)).ms);
     const bareAroundSamples = anchors.map((m) => {
       const conversation = (bare.prepare('SELECT conversation_id FROM messages WHERE id = ?').get(m.id) as { conversation_id: number }).conversation_id;
       return timeOf(() => {
@@ -181,7 +181,7 @@ export async function run(args: string[]): Promise<void> {
       const mine: number[] = [];
       let hits = 0;
       for (let i = 0; i < 5; i++) {
-        const { value, ms } = stalls.time(`search ${JSON.stringify(q.query)}`, () => archive.search({ ...q, limit: 50 }));
+        const { value, ms } = stalls.time(`search ${JSON.stringify(q.query)}`, () => archive.messages.search({ ...q, limit: 50 }));
         mine.push(ms);
         hits = value.hits.length;
         bareSearchSamples.push(timeOf(bareSearch));
@@ -194,26 +194,26 @@ export async function run(args: string[]): Promise<void> {
     rows.push(row('search, 20 queries (50 hits, snippets)', percentile(searchSamples, 95), percentile(bareSearchSamples, 95), 'ms p95', { limit: 10, atMost: true, text: '≤ 10 ms' }));
 
     // ── unread and mark-read ──
-    const readSamples = sizes.slice(0, 100).map((s) => stalls.time('markRead', () => archive.markRead(s.conversation_id)).ms);
+    const readSamples = sizes.slice(0, 100).map((s) => stalls.time('markRead', () => archive.conversations.markRead(s.conversation_id)).ms);
     const bareRead = bare.prepare('UPDATE conversations SET unread = 0, read_up_to = coalesce(last_message_id, 0) WHERE id = ?');
     const bareReadSamples = sizes.slice(0, 100).map((s) => timeOf(() => bareRead.run(s.conversation_id)));
     rows.push(row('mark read', percentile(readSamples, 95), percentile(bareReadSamples, 95), 'ms p95'));
 
     // ── export and delete the second-largest conversation, in slices, watching the event loop ──
     // Time each slice the background jobs run, as well as the event loop around them.
-    const purgeStep = archive.purgeStep.bind(archive);
-    const exportPage = archive.exportPage.bind(archive);
-    archive.purgeStep = (size) => stalls.time(`purge slice (${size})`, () => purgeStep(size)).value;
-    archive.exportPage = (id, after, size) => stalls.time(`export slice (${size})`, () => exportPage(id, after, size)).value;
+    const purgeStep = archive.purge.step.bind(archive.purge);
+    const exportPage = archive.messages.exportPage.bind(archive.messages);
+    archive.purge.step = (size) => stalls.time(`purge slice (${size})`, () => purgeStep(size)).value;
+    archive.messages.exportPage = (id, after, size) => stalls.time(`export slice (${size})`, () => exportPage(id, after, size)).value;
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
-    const victim = archive.getConversation(sizes[1]!.conversation_id);
+    const victim = archive.conversations.get(sizes[1]!.conversation_id);
     const exportStart = now();
-    const exported = await exportArchive(archive, path.join(dir, 'export.jsonl'), { accounts: archive.listAccounts(), conversations: [victim] });
+    const exported = await exportArchive(archive, path.join(dir, 'export.jsonl'), { accounts: archive.accounts.list(), conversations: [victim] });
     const exportMs = now() - exportStart;
-    archive.deleteConversation(victim.id);
+    archive.conversations.delete(victim.id);
     const purgeStart = now();
-    await archive.purgeDeleted();
+    await archive.purge.run();
     const purgeMs = now() - purgeStart;
     loop.disable();
     log(`exported ${exported} messages in ${exportMs.toFixed(0)} ms; deleted them in ${purgeMs.toFixed(0)} ms`);
@@ -224,7 +224,7 @@ export async function run(args: string[]): Promise<void> {
     const smaller: number[] = [];
     const backfill = makeCorpus(50_000, 7);
     for (const batch of backfill.batches(100)) {
-      smaller.push(stalls.time('storeMessages, 100 a call', () => archive.storeMessages(backfill.accounts[batch.account]!.id, batch.records)).ms);
+      smaller.push(stalls.time('storeBatch, 100 a call', () => archive.messages.storeBatch(backfill.accounts[batch.account]!.id, batch.records)).ms);
     }
 
     rows.push(...liveMessages(path.join(dir, 'live.sqlite'), log));
@@ -241,7 +241,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(`\nArchive benchmark: ${total.toLocaleString('en')} messages, 3 accounts, 1,000 conversations (largest ${sizes[0]!.n.toLocaleString('en')}), ${os.cpus().length} cores, SQLite ${sqliteVersion()}, Node ${process.version}\n`);
     print(rows);
     const perCall = (samples: number[], n: number) =>
-      `storeMessages of ${n}: p50 ${fmt(percentile(samples, 50))} ms, p95 ${fmt(percentile(samples, 95))} ms, ` +
+      `storeBatch of ${n}: p50 ${fmt(percentile(samples, 50))} ms, p95 ${fmt(percentile(samples, 95))} ms, ` +
       `${samples.filter((ms) => ms > FRAME_MS).length} of ${samples.length} calls over ${FRAME_MS} ms`;
     console.log(`\n${perCall(batchSamples, BATCH)}\n${perCall(smaller, 100)}`);
     console.log(`relevance ranks the newest ${RANK_WINDOW} matches; total ${((now() - started) / 1000).toFixed(0)} s`);
@@ -257,13 +257,13 @@ const LIVE_WARM_UP = 50;
 
 /**
  * A live message into chats of 1k to 1M messages, through the path one takes (the ordering
- * floor, then the store), beside storeMessage alone in the same chat: what the floor costs
+ * floor, then the store), beside the store alone in the same chat: what the floor costs
  * must not grow with the chat (goal: p95 within 2× of the store alone).
  */
 function liveMessages(file: string, log: (text: string) => void): Row[] {
   const archive = new Archive(openArchive(file).db);
   const account = { id: '00000000-0000-4000-8000-0000000000aa', jid: 'me@live.example' };
-  archive.insertAccount({ id: account.id, jid: account.jid, host: null, port: null, resource: 'r', enabled: true });
+  archive.accounts.insert({ id: account.id, jid: account.jid, host: null, port: null, resource: 'r', enabled: true });
   const random = prng(11);
   const record = (peer: string, ts: number, out: boolean): MessageRecord => {
     const id = uuid(random);
@@ -287,14 +287,14 @@ function liveMessages(file: string, log: (text: string) => void): Row[] {
     const span = 3 * 365 * 86_400_000;
     for (let start = 0; start < size; start += BATCH) {
       const batch = Array.from({ length: Math.min(BATCH, size - start) }, (_, k) => record(peer, START_TS + Math.floor(((start + k) / size) * span), random() < 0.45));
-      archive.storeMessages(account.id, batch);
+      archive.messages.storeBatch(account.id, batch);
     }
     log(`live messages: seeded a chat of ${size.toLocaleString('en')}`);
     const alone: number[] = [];
     const live: number[] = [];
     const storeAlone = () => {
       const plain = record(peer, (liveTs += 7), false);
-      return timeOf(() => archive.storeMessage(account.id, plain));
+      return timeOf(() => archive.messages.store(account.id, plain));
     };
     const floors: number[] = [];
     const storeLive = () => {
@@ -302,7 +302,7 @@ function liveMessages(file: string, log: (text: string) => void): Row[] {
       const start = now();
       const placed = placeLive(archive, account.id, incoming);
       floors.push(now() - start);
-      archive.storeMessage(account.id, placed);
+      archive.messages.store(account.id, placed);
       return now() - start;
     };
     for (let i = -LIVE_WARM_UP; i < LIVE_SAMPLES; i++) {
@@ -325,7 +325,7 @@ function liveMessages(file: string, log: (text: string) => void): Row[] {
     if (n === 0) continue;
     const label = size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1_000}k`;
     const storeP95 = percentile(alone, 95);
-    rows.push(row(`storeMessage alone, ${label}-message chat`, storeP95, null, 'ms p95'));
+    rows.push(row(`store alone, ${label}-message chat`, storeP95, null, 'ms p95'));
     const liveP95 = percentile(live, 95);
     rows.push({
       ...row(`live message (floor + store), ${label}-message chat`, liveP95, null, 'ms p95', { limit: 2 * storeP95, atMost: true, text: '≤ 2× store alone' }),

@@ -97,8 +97,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   };
   const registrationDeps = { resolveSrv: accountDeps.resolveSrv, ...(options.trustedCAs ? { trustedCAs: options.trustedCAs } : {}) };
   const accounts = new Map<string, Account>();
-  const removed = archive.removedAccountIds();
-  for (const record of archive.listAccounts()) if (!removed.has(record.id)) accounts.set(record.id, new Account(record, accountDeps));
+  const removed = archive.accounts.removedIds();
+  for (const record of archive.accounts.list()) if (!removed.has(record.id)) accounts.set(record.id, new Account(record, accountDeps));
   let networkUp = true;
   const launch = (a: Account) => (networkUp ? a.start() : void a.networkChanged(false));
 
@@ -114,16 +114,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       throw new CommandFailure('conflict', `${jid} is already set up.`);
     }
     // An address removed earlier with its history kept comes back with that history.
-    const previous = archive.listAccounts().find((r) => r.jid === jid);
+    const previous = archive.accounts.list().find((r) => r.jid === jid);
     // Keychain first: an account we could not store a password for is not created.
     await options.vault.setPassword(jid, password);
     let record;
     if (previous) {
-      archive.reattachAccount(previous.id, host || null, port ?? null);
-      record = archive.getAccount(previous.id);
+      archive.accounts.reattach(previous.id, host || null, port ?? null);
+      record = archive.accounts.get(previous.id);
     } else {
       record = { id: randomUUID(), jid, host: host || null, port: port ?? null, resource: `heron-${randomUUID().slice(0, 8)}`, enabled: true };
-      archive.insertAccount(record);
+      archive.accounts.insert(record);
     }
     const added = new Account(record, accountDeps);
     accounts.set(record.id, added);
@@ -141,7 +141,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       if (host !== undefined || port !== undefined) {
         const current = changed.view();
         const server = { host: host === undefined ? (current.host ?? null) : host, port: port === undefined ? (current.port ?? null) : port };
-        archive.setAccountServer(accountId, server.host, server.port);
+        archive.accounts.setServer(accountId, server.host, server.port);
         changed.setServer(server.host, server.port);
       }
       changed.reconnect();
@@ -149,7 +149,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
     'accounts.setEnabled': async ({ accountId, enabled }) => {
       const toggled = account(accountId);
-      archive.setAccountEnabled(accountId, enabled);
+      archive.accounts.setEnabled(accountId, enabled);
       await toggled.setEnabled(enabled);
       return toggled.view();
     },
@@ -160,11 +160,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       await options.vault.deletePassword(gone.jid);
       // The key that seals its OMEMO identity: without it, nothing left in the archive can speak for the account.
       await options.vault.deleteSecret('omemo-identity', gone.jid);
-      if (deleteHistory) archive.removeAccount(accountId);
-      else archive.detachAccount(accountId);
+      if (deleteHistory) archive.accounts.remove(accountId);
+      else archive.accounts.detach(accountId);
       accounts.delete(accountId);
       emit('account.removed', { accountId });
-      if (deleteHistory) void archive.purgeDeleted();
+      if (deleteHistory) void archive.purge.run();
       return { accountId };
     },
     'accounts.reconnect': async ({ accountId }) => {
@@ -179,7 +179,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       if (target.refusedCertificate()?.fingerprint !== fingerprint) {
         throw new CommandFailure('conflict', 'That is not the certificate the server presented. Review it again.');
       }
-      archive.setCertificatePin(accountId, fingerprint);
+      archive.accounts.setCertificatePin(accountId, fingerprint);
       target.reconnect();
       return target.view();
     },
@@ -187,7 +187,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       const target = account(accountId);
       // Only after a refusal the user has seen, never ahead of one.
       if (!target.refusedPlain()) throw new CommandFailure('conflict', 'This account was not refused a PLAIN login.');
-      archive.allowPlain(accountId);
+      archive.accounts.allowPlain(accountId);
       target.reconnect();
       return target.view();
     },
@@ -197,10 +197,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
     'archive.export': async ({ conversationId }) => {
       // Message requests and blocked senders' chats too: an export keeps everything the archive does.
-      const conversations = conversationId === undefined ? archive.listAllConversations() : [archive.getConversation(conversationId)];
+      const conversations = conversationId === undefined ? archive.conversations.listAll() : [archive.conversations.get(conversationId)];
       const stamp = new Date(clock.now()).toISOString().replace(/[:.]/g, '-');
       const file = path.join(options.dataDir, 'exports', `heron-${conversationId === undefined ? 'all' : `conversation-${conversationId}`}-${stamp}.jsonl`);
-      const messages = await exportArchive(archive, file, { accounts: archive.listAccounts(), conversations }, clock.now());
+      const messages = await exportArchive(archive, file, { accounts: archive.accounts.list(), conversations }, clock.now());
       return { file, messages };
     },
     'archive.status': () => archiveStatus,
@@ -235,18 +235,18 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     options.notifications &&
     new Attention({
       ...options.notifications,
-      conversations: archive.listAllConversations(),
+      conversations: archive.conversations.listAll(),
       accounts: [...accounts.values()].map((a) => a.view()),
       conversation: (id) => {
         try {
-          return archive.getConversation(id);
+          return archive.conversations.get(id);
         } catch (error) {
           if (error instanceof NotFoundError) return undefined;
           throw error;
         }
       },
       prefs: () => settings.notifications,
-      senderName: (accountId, jid) => archive.rosterItem(accountId, jid)?.name || jid,
+      senderName: (accountId, jid) => archive.roster.item(accountId, jid)?.name || jid,
       ownNick: (accountId, room) => accounts.get(accountId)?.feature(mucModule).nickIn(room),
       now: clock.now,
       active: () => windowActive,
@@ -256,7 +256,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const handle = createCommandDispatcher(composeCommands(own, FEATURE_MODULES, scope, log), (message) => log('error', message));
 
   for (const a of accounts.values()) a.start();
-  void archive.purgeDeleted(); // finishes deletions a previous run was interrupted in
+  void archive.purge.run(); // finishes deletions a previous run was interrupted in
   void watchHealth(
     archiveFile,
     (reason) => {

@@ -28,8 +28,8 @@ export function mergeSettings(current: Settings, patch: SettingsPatch): Settings
 }
 
 /** The stored settings; each value that is missing or invalid is the default. */
-export function readSettings(archive: Archive): Settings {
-  const text = archive.getSetting(KEY);
+export function readSettings(archive: Pick<Archive, 'settings'>): Settings {
+  const text = archive.settings.get(KEY);
   let stored: unknown = {};
   try {
     stored = text === undefined ? {} : JSON.parse(text);
@@ -66,8 +66,8 @@ export function readSettings(archive: Archive): Settings {
 }
 
 /** Stores a change and returns the settings as they now are. */
-export function updateSettings(archive: Archive, patch: SettingsPatch): Settings {
+export function updateSettings(archive: Pick<Archive, 'settings'>, patch: SettingsPatch): Settings {
   const next = mergeSettings(readSettings(archive), patch);
-  archive.putSetting(KEY, JSON.stringify(next));
+  archive.settings.put(KEY, JSON.stringify(next));
   return next;
 }

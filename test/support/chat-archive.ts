@@ -36,8 +36,8 @@ export function seedChatArchive(dataDir: string, options: { messages: number; ot
   const opened = openArchive(file);
   const archive = new Archive(opened.db);
   try {
-    archive.insertAccount({ id: SEEDED_ACCOUNT.id, jid: SEEDED_ACCOUNT.jid, host: null, port: null, resource: 'seed', enabled: false });
-    archive.upsertContact(SEEDED_ACCOUNT.id, { jid: SEEDED_PEER, name: 'Friend', subscription: 'both', groups: [] });
+    archive.accounts.insert({ id: SEEDED_ACCOUNT.id, jid: SEEDED_ACCOUNT.jid, host: null, port: null, resource: 'seed', enabled: false });
+    archive.roster.upsert(SEEDED_ACCOUNT.id, { jid: SEEDED_PEER, name: 'Friend', subscription: 'both', groups: [] });
     const random = prng(12);
     const total = options.messages;
     const now = options.now ?? Date.now();
@@ -65,23 +65,23 @@ export function seedChatArchive(dataDir: string, options: { messages: number; ot
         state: out ? 'read' : 'received',
       });
       if (batch.length === BATCH) {
-        archive.storeMessages(SEEDED_ACCOUNT.id, batch);
+        archive.messages.storeBatch(SEEDED_ACCOUNT.id, batch);
         batch = [];
       }
     }
-    if (batch.length) archive.storeMessages(SEEDED_ACCOUNT.id, batch);
+    if (batch.length) archive.messages.storeBatch(SEEDED_ACCOUNT.id, batch);
     if (options.otherMessages) {
       // The rest of a big archive: the archive bench's corpus, filed under the same account.
-      for (const { records } of makeCorpus(options.otherMessages).batches(BATCH)) archive.storeMessages(SEEDED_ACCOUNT.id, records);
+      for (const { records } of makeCorpus(options.otherMessages).batches(BATCH)) archive.messages.storeBatch(SEEDED_ACCOUNT.id, records);
     }
-    archive.upsertContact(SEEDED_ACCOUNT.id, { jid: OTHER_PEER, name: 'Neighbour', subscription: 'both', groups: [] });
-    archive.storeMessages(
+    archive.roster.upsert(SEEDED_ACCOUNT.id, { jid: OTHER_PEER, name: 'Neighbour', subscription: 'both', groups: [] });
+    archive.messages.storeBatch(
       SEEDED_ACCOUNT.id,
       ['Are you in?', 'Yes, come over'].map((body, n) => ({ peer: OTHER_PEER, direction: n ? 'out' : 'in', sender: n ? SEEDED_ACCOUNT.jid : OTHER_PEER, messageId: `other-${n}`, body, ts: now - 3_600_000 + n, state: n ? 'read' : 'received' })),
     );
-    const conversation = archive.openConversation(SEEDED_ACCOUNT.id, SEEDED_PEER);
-    archive.markRead(conversation.id);
-    const latest = archive.pageBefore(conversation.id, undefined, 1).messages[0]!;
+    const conversation = archive.conversations.open(SEEDED_ACCOUNT.id, SEEDED_PEER);
+    archive.conversations.markRead(conversation.id);
+    const latest = archive.messages.pageBefore(conversation.id, undefined, 1).messages[0]!;
     return { conversationId: conversation.id, total, latestId: latest.id, file };
   } finally {
     archive.close();

@@ -16,7 +16,7 @@ describe('archive commands', () => {
 
   beforeEach(async () => {
     fx = makeArchive();
-    fx.archive.storeMessages(ACCOUNT, Array.from({ length: 40 }, (_, i) => fromPeer(i + 1, { body: `note ${i + 1} about kiwis` })));
+    fx.archive.messages.storeBatch(ACCOUNT, Array.from({ length: 40 }, (_, i) => fromPeer(i + 1, { body: `note ${i + 1} about kiwis` })));
     fx.archive.close();
     // Disabled accounts: the core starts without reaching for a server.
     const db = new (await import('better-sqlite3')).default(fx.file);

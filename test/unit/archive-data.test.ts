@@ -24,24 +24,24 @@ describe('archive data management', () => {
 
   function seed(): { peerConversation: number; otherConversation: number } {
     const { archive } = fx;
-    const peer = archive.storeMessages(ACCOUNT, Array.from({ length: 120 }, (_, i) => fromPeer(i + 1, { body: `pineapple ${i + 1}` })));
-    archive.storeEvent(ACCOUNT, { kind: 'reaction', peer: PEER, sender: ME, target: 'peer-1', emojis: ['🍍'], ts: T0, messageId: 'x' });
-    const other = archive.storeMessage(OTHER_ACCOUNT, { ...fromPeer(500, { body: 'pineapple at work' }), stanzaId: { id: 'w', by: ALSO_ME } });
+    const peer = archive.messages.storeBatch(ACCOUNT, Array.from({ length: 120 }, (_, i) => fromPeer(i + 1, { body: `pineapple ${i + 1}` })));
+    archive.messages.storeEvent(ACCOUNT, { kind: 'reaction', peer: PEER, sender: ME, target: 'peer-1', emojis: ['🍍'], ts: T0, messageId: 'x' });
+    const other = archive.messages.store(OTHER_ACCOUNT, { ...fromPeer(500, { body: 'pineapple at work' }), stanzaId: { id: 'w', by: ALSO_ME } });
     return { peerConversation: peer[0]!.conversation.id, otherConversation: other.conversation.id };
   }
 
   it('deletes a conversation: gone at once, purged in slices, search finds none of it', async () => {
     const { archive } = fx;
     const { peerConversation, otherConversation } = seed();
-    archive.deleteConversation(peerConversation);
-    expect(archive.listConversations().map((c) => c.id)).toEqual([otherConversation]);
-    expect(() => archive.getConversation(peerConversation)).toThrow(NotFoundError);
-    expect(archive.search({ query: 'pineapple', limit: 10 }).hits.map((h) => h.message.body)).toEqual(['pineapple at work']);
+    archive.conversations.delete(peerConversation);
+    expect(archive.conversations.list().map((c) => c.id)).toEqual([otherConversation]);
+    expect(() => archive.conversations.get(peerConversation)).toThrow(NotFoundError);
+    expect(archive.messages.search({ query: 'pineapple', limit: 10 }).hits.map((h) => h.message.body)).toEqual(['pineapple at work']);
     // Writing to the same peer meanwhile starts a new, empty conversation.
-    const fresh = archive.openConversation(ACCOUNT, PEER);
+    const fresh = archive.conversations.open(ACCOUNT, PEER);
     expect(fresh.id).not.toBe(peerConversation);
 
-    while (archive.purgeStep(50));
+    while (archive.purge.step(50));
     expect(count(fx.file, `SELECT count(*) AS n FROM messages WHERE conversation_id = ${peerConversation}`)).toBe(0);
     expect(count(fx.file, 'SELECT count(*) AS n FROM message_events')).toBe(0);
     // The index holds exactly what is left: FTS5 checks it against the messages themselves.
@@ -49,35 +49,35 @@ describe('archive data management', () => {
     const db = openDatabase(fx.file);
     expect(() => db.prepare("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
     db.close();
-    expect(archive.listConversations().map((c) => c.id).sort()).toEqual([otherConversation, fresh.id].sort());
+    expect(archive.conversations.list().map((c) => c.id).sort()).toEqual([otherConversation, fresh.id].sort());
   });
 
   it('removes an account with its data and keeps the others', async () => {
     const { archive } = fx;
     const { otherConversation } = seed();
-    archive.setMamState(ACCOUNT, ME, { lastStanzaId: 'a', lastTs: 1, complete: true });
-    archive.replaceRoster(ACCOUNT, [{ jid: PEER, subscription: 'both', groups: [] }]);
-    archive.removeAccount(ACCOUNT);
-    expect(archive.listAccounts().map((a) => a.id)).toEqual([OTHER_ACCOUNT]);
-    expect(archive.listConversations().map((c) => c.id)).toEqual([otherConversation]);
-    expect(archive.listRoster(ACCOUNT)).toEqual([]);
-    expect(archive.getMamState(ACCOUNT, ME)).toBeNull();
-    await archive.purgeDeleted();
+    archive.sync.setMamState(ACCOUNT, ME, { lastStanzaId: 'a', lastTs: 1, complete: true });
+    archive.roster.replace(ACCOUNT, [{ jid: PEER, subscription: 'both', groups: [] }]);
+    archive.accounts.remove(ACCOUNT);
+    expect(archive.accounts.list().map((a) => a.id)).toEqual([OTHER_ACCOUNT]);
+    expect(archive.conversations.list().map((c) => c.id)).toEqual([otherConversation]);
+    expect(archive.roster.list(ACCOUNT)).toEqual([]);
+    expect(archive.sync.getMamState(ACCOUNT, ME)).toBeNull();
+    await archive.purge.run();
     expect(count(fx.file, `SELECT count(*) AS n FROM accounts WHERE id = '${ACCOUNT}'`)).toBe(0);
     expect(count(fx.file, 'SELECT count(*) AS n FROM messages')).toBe(1);
-    expect(archive.search({ query: 'pineapple', limit: 10 }).hits).toHaveLength(1);
+    expect(archive.messages.search({ query: 'pineapple', limit: 10 }).hits).toHaveLength(1);
   });
 
   it('finishes an interrupted deletion after a restart', async () => {
     const { archive, file } = fx;
     const { peerConversation } = seed();
-    archive.deleteConversation(peerConversation);
-    archive.purgeStep(40); // then the app is closed
+    archive.conversations.delete(peerConversation);
+    archive.purge.step(40); // then the app is closed
     archive.close();
     const reopened = new Archive(openDatabase(file));
     try {
-      expect(reopened.listConversations().some((c) => c.id === peerConversation)).toBe(false);
-      await reopened.purgeDeleted();
+      expect(reopened.conversations.list().some((c) => c.id === peerConversation)).toBe(false);
+      await reopened.purge.run();
       expect(count(file, 'SELECT count(*) AS n FROM messages')).toBe(1);
       expect(count(file, 'SELECT count(*) AS n FROM conversations')).toBe(1);
     } finally {
@@ -87,14 +87,14 @@ describe('archive data management', () => {
 
   it('exports a conversation as readable JSON Lines with everything it holds', async () => {
     const { archive, dir } = fx;
-    const mine = archive.storeMessage(ACCOUNT, toPeer(1, { body: 'draft', replyTo: { id: 'peer-0' }, attachments: [{ url: 'https://x.example/a.png', mime: 'image/png' }] }));
-    archive.storeMessage(ACCOUNT, toPeer(2, { body: 'final', replaces: 'mine-1', messageId: 'fix', originId: 'fix' }));
-    archive.storeEvent(ACCOUNT, { kind: 'reaction', peer: PEER, sender: PEER, target: 'mine-1', emojis: ['👍'], ts: T0 + 1, messageId: 'x' });
-    archive.storeMessages(ACCOUNT, Array.from({ length: 300 }, (_, i) => fromPeer(i + 10)));
-    archive.storeMessage(OTHER_ACCOUNT, { ...fromPeer(1), stanzaId: { id: 'w', by: ALSO_ME } });
+    const mine = archive.messages.store(ACCOUNT, toPeer(1, { body: 'draft', replyTo: { id: 'peer-0' }, attachments: [{ url: 'https://x.example/a.png', mime: 'image/png' }] }));
+    archive.messages.store(ACCOUNT, toPeer(2, { body: 'final', replaces: 'mine-1', messageId: 'fix', originId: 'fix' }));
+    archive.messages.storeEvent(ACCOUNT, { kind: 'reaction', peer: PEER, sender: PEER, target: 'mine-1', emojis: ['👍'], ts: T0 + 1, messageId: 'x' });
+    archive.messages.storeBatch(ACCOUNT, Array.from({ length: 300 }, (_, i) => fromPeer(i + 10)));
+    archive.messages.store(OTHER_ACCOUNT, { ...fromPeer(1), stanzaId: { id: 'w', by: ALSO_ME } });
 
     const file = path.join(dir, 'out', 'export.jsonl');
-    const written = await exportArchive(archive, file, { accounts: archive.listAccounts(), conversations: [archive.getConversation(mine.conversation.id)] }, T0);
+    const written = await exportArchive(archive, file, { accounts: archive.accounts.list(), conversations: [archive.conversations.get(mine.conversation.id)] }, T0);
     expect(written).toBe(301);
     const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines[0]).toEqual({ format: EXPORT_FORMAT, version: 1, exportedAt: new Date(T0).toISOString() });

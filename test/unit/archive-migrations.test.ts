@@ -50,28 +50,28 @@ describe('archive schema migrations', () => {
     expect(() => db.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run()).not.toThrow();
     const archive = new Archive(db);
     try {
-      expect(archive.listAccounts()).toEqual([{ id: ACCOUNT, jid: ME, host: null, port: null, resource: 'r', enabled: true }]);
-      expect(archive.listRoster(ACCOUNT)).toEqual([{ jid: PEER, name: 'Peer', subscription: 'both', groups: ['Friends'] }]);
+      expect(archive.accounts.list()).toEqual([{ id: ACCOUNT, jid: ME, host: null, port: null, resource: 'r', enabled: true }]);
+      expect(archive.roster.list(ACCOUNT)).toEqual([{ jid: PEER, name: 'Peer', subscription: 'both', groups: ['Friends'] }]);
 
-      const list = archive.listConversations();
+      const list = archive.conversations.list();
       expect(list.map((c) => [c.peer, c.unread, c.last?.body])).toEqual([
         [PEER, 2, 'same time, arrived second'],
         [BOB, 0, 'hi bob 東京'],
         ['nobody@example.org', 0, undefined],
       ]);
-      const page = archive.pageBefore(1, undefined, 10).messages;
+      const page = archive.messages.pageBefore(1, undefined, 10).messages;
       expect(page.map((m) => m.body)).toEqual(['even older', 'first from peer', 'our answer', 'same time, arrived first', 'same time, arrived second']);
       expect(page.map((m) => m.ts)).toEqual([T0 + 500, T0 + 1000, T0 + 2000, T0 + 3000, T0 + 3000]);
 
       // Old history is searchable, and its copies are still recognised.
-      expect(archive.search({ query: '東京', limit: 5 }).hits.map((h) => h.message.body)).toEqual(['hi bob 東京']);
-      expect(archive.storeMessage(ACCOUNT, { peer: PEER, direction: 'in', sender: PEER, stanzaId: { id: 'a1', by: ME }, body: 'first from peer', ts: T0 + 1000, state: 'received' }).created).toBe(false);
-      expect(archive.pendingOutgoing(ACCOUNT).map((m) => m.messageId)).toEqual(['m5']);
-      expect(archive.advanceOutgoing(ACCOUNT, BOB, 'm5', 'sent')?.state).toBe('sent');
-      expect(archive.getMamState(ACCOUNT, ME)).toBeNull();
+      expect(archive.messages.search({ query: '東京', limit: 5 }).hits.map((h) => h.message.body)).toEqual(['hi bob 東京']);
+      expect(archive.messages.store(ACCOUNT, { peer: PEER, direction: 'in', sender: PEER, stanzaId: { id: 'a1', by: ME }, body: 'first from peer', ts: T0 + 1000, state: 'received' }).created).toBe(false);
+      expect(archive.messages.pendingOutgoing(ACCOUNT).map((m) => m.messageId)).toEqual(['m5']);
+      expect(archive.messages.advanceOutgoing(ACCOUNT, BOB, 'm5', 'sent')?.state).toBe('sent');
+      expect(archive.sync.getMamState(ACCOUNT, ME)).toBeNull();
       // Chats from before message requests all stay in the list; whom we wrote to is known.
-      expect(archive.listMessageRequests()).toEqual([]);
-      expect([PEER, BOB, 'nobody@example.org'].map((peer) => archive.wroteTo(ACCOUNT, peer))).toEqual([true, true, false]);
+      expect(archive.conversations.listRequests()).toEqual([]);
+      expect([PEER, BOB, 'nobody@example.org'].map((peer) => archive.conversations.wroteTo(ACCOUNT, peer))).toEqual([true, true, false]);
     } finally {
       archive.close();
     }

@@ -44,9 +44,9 @@ describe('archive query plans', () => {
     plan = (sql, args) => (explain(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((row) => row.detail);
     executed = recordStatements(db);
     archive = new Archive(db);
-    archive.insertAccount({ id: ACCOUNT, jid: ME, host: null, port: null, resource: 'r', enabled: true });
-    conversationId = archive.storeMessages(ACCOUNT, Array.from({ length: 20 }, (_, i) => fromPeer(i + 1))).at(0)!.conversation.id;
-    archive.storeMessage(ACCOUNT, toPeer(30));
+    archive.accounts.insert({ id: ACCOUNT, jid: ME, host: null, port: null, resource: 'r', enabled: true });
+    conversationId = archive.messages.storeBatch(ACCOUNT, Array.from({ length: 20 }, (_, i) => fromPeer(i + 1))).at(0)!.conversation.id;
+    archive.messages.store(ACCOUNT, toPeer(30));
   });
   afterAll(() => {
     archive.close();
@@ -76,16 +76,16 @@ describe('archive query plans', () => {
   const flat = (plans: string[][]) => plans.flat().join(' | ');
 
   it('lists conversations from the summary, newest first, without a sort', () => {
-    const plans = plansOf(() => archive.listConversations(), /conversations/);
+    const plans = plansOf(() => archive.conversations.list(), /conversations/);
     expectIndexed(plans);
     expect(flat(plans)).toMatch(/SCAN c USING INDEX conversations_recent/);
     expect(flat(plans)).toMatch(/SEARCH m USING INTEGER PRIMARY KEY/);
   });
 
   it('pages before and after a cursor along the conversation index', () => {
-    const page = archive.pageBefore(conversationId, undefined, 5);
+    const page = archive.messages.pageBefore(conversationId, undefined, 5);
     const cursor = page.messages[0]!;
-    for (const operation of [() => archive.pageBefore(conversationId, cursor, 5), () => archive.pageAfter(conversationId, cursor, 5)]) {
+    for (const operation of [() => archive.messages.pageBefore(conversationId, cursor, 5), () => archive.messages.pageAfter(conversationId, cursor, 5)]) {
       const plans = plansOf(operation, /messages/);
       expectIndexed(plans);
       expect(flat(plans)).toMatch(/SEARCH m USING INDEX messages_page \(conversation_id=\? AND rowid[<>]\?\)/);
@@ -93,8 +93,8 @@ describe('archive query plans', () => {
   });
 
   it('jumps to a message by its id, then pages around it', () => {
-    const target = archive.pageBefore(conversationId, undefined, 10).messages[3]!;
-    const plans = plansOf(() => archive.pageAround(target.id, 9), /messages/);
+    const target = archive.messages.pageBefore(conversationId, undefined, 10).messages[3]!;
+    const plans = plansOf(() => archive.messages.pageAround(target.id, 9), /messages/);
     expectIndexed(plans);
     expect(flat(plans)).toMatch(/SEARCH m USING INTEGER PRIMARY KEY \(rowid=\?\)/);
     expect(flat(plans)).toMatch(/messages_page \(conversation_id=\? AND rowid<\?\)/);
@@ -102,9 +102,9 @@ describe('archive query plans', () => {
   });
 
   it('keeps unread counts and marks read by key', () => {
-    expectIndexed(plansOf(() => archive.markRead(conversationId), /conversations/));
+    expectIndexed(plansOf(() => archive.conversations.markRead(conversationId), /conversations/));
     // Our reply moves the read marker: the unread count after it walks the conversation index.
-    const plans = plansOf(() => archive.storeMessage(ACCOUNT, toPeer(40)), /count\(\*\)/);
+    const plans = plansOf(() => archive.messages.store(ACCOUNT, toPeer(40)), /count\(\*\)/);
     expectIndexed(plans);
     expect(flat(plans)).toMatch(/messages_page \(conversation_id=\? AND rowid>\?\)/);
   });
@@ -112,7 +112,7 @@ describe('archive query plans', () => {
   it('stores a message with indexed lookups only', () => {
     // With an origin-id; without one but with the archive's stanza-id; with neither.
     const records = [fromPeer(50), toPeer(51), fromPeer(52, { originId: undefined }), fromPeer(53, { originId: undefined, stanzaId: undefined })];
-    const plans = plansOf(() => archive.storeMessages(ACCOUNT, records), /FROM messages m|conversations|max\(id\)/);
+    const plans = plansOf(() => archive.messages.storeBatch(ACCOUNT, records), /FROM messages m|conversations|max\(id\)/);
     expectIndexed(plans);
     const all = flat(plans);
     expect(all).toMatch(/messages_by_stanza_id \(conversation_id=\? AND stanza_id=\?\)/);
@@ -135,25 +135,25 @@ describe('archive query plans', () => {
     ];
     const live = [fromPeer(70, { stanzaId: undefined }), fromPeer(71, { originId: undefined }), fromPeer(72, { originId: undefined, stanzaId: undefined }), toPeer(73)];
     for (const record of live) {
-      const plans = plansOf(() => archive.storeMessage(ACCOUNT, placeLive(archive, ACCOUNT, record)), /messages|conversations/);
+      const plans = plansOf(() => archive.messages.store(ACCOUNT, placeLive(archive, ACCOUNT, record)), /messages|conversations/);
       for (const line of plans.flat()) expect(bounded.some((shape) => shape.test(line)), `${line} (${record.body})`).toBe(true);
     }
-    expect(flat(plansOf(() => archive.newestTs(ACCOUNT, PEER), /conversations/))).toMatch(
+    expect(flat(plansOf(() => archive.conversations.newestTs(ACCOUNT, PEER), /conversations/))).toMatch(
       /conversations_peer \(account_id=\? AND peer=\?\) \| SEARCH m USING INTEGER PRIMARY KEY \(rowid=\?\)/,
     );
   });
 
   it('applies a receipt by reading only the messages still undelivered, not the conversation', () => {
-    archive.storeMessage(ACCOUNT, toPeer(61, { state: 'sent' }));
-    const plans = plansOf(() => archive.deliverOutgoingUpTo(ACCOUNT, PEER, 'mine-61'), /messages/);
+    archive.messages.store(ACCOUNT, toPeer(61, { state: 'sent' }));
+    const plans = plansOf(() => archive.messages.deliverOutgoingUpTo(ACCOUNT, PEER, 'mine-61'), /messages/);
     expectIndexed(plans);
     expect(flat(plans)).toMatch(/SEARCH messages USING INDEX messages_undelivered \(conversation_id=\? AND rowid<\?\)/);
   });
 
   it('finds an archived message by its client id through the search index', () => {
     // Sent from another device of ours whose client gives an origin-id other than the id.
-    archive.storeMessage(ACCOUNT, toPeer(60, { originId: 'other-origin-60', stanzaId: { id: 'arch-mine-60', by: ME } }));
-    const plans = plansOf(() => archive.advanceOutgoing(ACCOUNT, PEER, 'mine-60', 'delivered'), /messages/);
+    archive.messages.store(ACCOUNT, toPeer(60, { originId: 'other-origin-60', stanzaId: { id: 'arch-mine-60', by: ME } }));
+    const plans = plansOf(() => archive.messages.advanceOutgoing(ACCOUNT, PEER, 'mine-60', 'delivered'), /messages/);
     expectIndexed(plans);
     expect(flat(plans)).toMatch(/SCAN f VIRTUAL TABLE INDEX/);
   });
@@ -164,7 +164,7 @@ describe('archive query plans', () => {
       { query: 'message', conversationId, sender: PEER, from: 0, to: Date.now(), limit: 5 },
       { query: 'message', accountId: ACCOUNT, limit: 5 },
     ]) {
-      const plans = plansOf(() => archive.search(query), /messages_fts/);
+      const plans = plansOf(() => archive.messages.search(query), /messages_fts/);
       expectIndexed(plans);
       expect(plans[0]![0]).toMatch(/^SCAN f VIRTUAL TABLE INDEX/);
       expect(flat(plans)).toMatch(/SEARCH m USING INTEGER PRIMARY KEY/);
@@ -173,7 +173,7 @@ describe('archive query plans', () => {
 
   it('ranks by relevance only within a bounded window of the newest matches, read in index order', () => {
     executed.length = 0;
-    archive.search({ query: 'message', order: 'relevance', limit: 5 });
+    archive.messages.search({ query: 'message', order: 'relevance', limit: 5 });
     expect(executed.some((e) => /bm25/.test(e.sql))).toBe(false); // FTS5's bm25 reads each term's whole doclist
     const window = executed.find((e) => e.sql.includes('SELECT m.id, m.body'))!;
     expect(window.args.at(-1)).toBe(RANK_WINDOW);
@@ -183,8 +183,8 @@ describe('archive query plans', () => {
   });
 
   it('deletes a conversation along its index', () => {
-    archive.deleteConversation(conversationId);
-    const plans = plansOf(() => archive.purgeStep(100), /messages/);
+    archive.conversations.delete(conversationId);
+    const plans = plansOf(() => archive.purge.step(100), /messages/);
     expectIndexed(plans);
     expect(flat(plans)).toMatch(/messages_page \(conversation_id=\?\)/);
   });

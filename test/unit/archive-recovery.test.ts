@@ -15,9 +15,9 @@ const noVault: Vault = { setPassword: async () => {}, getPassword: async () => n
 /** A sound archive with enough messages to span many pages. */
 function writeHistory(file: string): void {
   const archive = new Archive(openDatabase(file));
-  archive.insertAccount({ id: ACCOUNT, jid: ME, host: null, port: null, resource: 'r', enabled: true });
+  archive.accounts.insert({ id: ACCOUNT, jid: ME, host: null, port: null, resource: 'r', enabled: true });
   for (let page = 0; page < 10; page++) {
-    archive.storeMessages(ACCOUNT, Array.from({ length: 300 }, (_, i) => fromPeer(page * 300 + i, { body: `message ${page * 300 + i} `.repeat(8) })));
+    archive.messages.storeBatch(ACCOUNT, Array.from({ length: 300 }, (_, i) => fromPeer(page * 300 + i, { body: `message ${page * 300 + i} `.repeat(8) })));
   }
   archive.close();
 }
@@ -53,8 +53,8 @@ describe('archive crash safety', () => {
       expect(fs.readFileSync(recovered!.movedTo).equals(garbage)).toBe(true);
       expect(fs.readFileSync(`${recovered!.movedTo}-wal`, 'utf8')).toBe('wal bytes');
       const archive = new Archive(db);
-      archive.insertAccount({ id: ACCOUNT, jid: ME, host: null, port: null, resource: 'r', enabled: true });
-      expect(archive.storeMessage(ACCOUNT, fromPeer(1)).created).toBe(true);
+      archive.accounts.insert({ id: ACCOUNT, jid: ME, host: null, port: null, resource: 'r', enabled: true });
+      expect(archive.messages.store(ACCOUNT, fromPeer(1)).created).toBe(true);
     } finally {
       db.close();
     }

@@ -36,7 +36,7 @@ describe('archive search', () => {
   beforeAll(() => {
     fx = makeArchive();
     const { archive } = fx;
-    const stored = archive.storeMessages(ACCOUNT, [
+    const stored = archive.messages.storeBatch(ACCOUNT, [
       fromPeer(1, { body: 'Lunch at the Café tomorrow?', ts: T0 }),
       fromPeer(2, { body: 'dinner tomorrow at 8', ts: T0 + DAY }),
       toPeer(3, { body: 'see you at lunch 🎉', ts: T0 + 2 * DAY }),
@@ -47,10 +47,10 @@ describe('archive search', () => {
       fromPeer(8, { body: 'secret plan: surprise party', ts: T0 + 7 * DAY }),
     ]);
     conversation = stored[0]!.conversation.id;
-    archive.storeMessage(ACCOUNT, fromPeer(9, { body: 'secret plan: birthday party', replaces: 'peer-8', ts: T0 + 8 * DAY }));
-    archive.storeMessage(ACCOUNT, fromPeer(10, { body: 'my password is hunter2', ts: T0 + 9 * DAY }));
-    archive.storeEvent(ACCOUNT, { kind: 'retraction', peer: PEER, sender: PEER, target: 'peer-10', ts: T0 + 9 * DAY + 1, messageId: 'r-10' });
-    bobConversation = archive.storeMessage(ACCOUNT, {
+    archive.messages.store(ACCOUNT, fromPeer(9, { body: 'secret plan: birthday party', replaces: 'peer-8', ts: T0 + 8 * DAY }));
+    archive.messages.store(ACCOUNT, fromPeer(10, { body: 'my password is hunter2', ts: T0 + 9 * DAY }));
+    archive.messages.storeEvent(ACCOUNT, { kind: 'retraction', peer: PEER, sender: PEER, target: 'peer-10', ts: T0 + 9 * DAY + 1, messageId: 'r-10' });
+    bobConversation = archive.messages.store(ACCOUNT, {
       peer: BOB,
       direction: 'in',
       sender: BOB,
@@ -60,22 +60,22 @@ describe('archive search', () => {
       ts: T0 + 10 * DAY,
       state: 'received',
     }).conversation.id;
-    otherAccountConversation = archive.storeMessage(OTHER_ACCOUNT, {
+    otherAccountConversation = archive.messages.store(OTHER_ACCOUNT, {
       ...fromPeer(11, { body: 'work lunch on monday', ts: T0 + 11 * DAY }),
       stanzaId: { id: 'w-1', by: ALSO_ME },
     }).conversation.id;
   });
   afterAll(() => fx.close());
 
-  const find = (query: string, more: Partial<SearchQuery> = {}) => fx.archive.search({ query, limit: 50, ...more }).hits.map((h) => h.message.body);
+  const find = (query: string, more: Partial<SearchQuery> = {}) => fx.archive.messages.search({ query, limit: 50, ...more }).hits.map((h) => h.message.body);
 
   it('treats anything typed as a valid query', () => {
     for (const input of [...NASTY_INPUTS, ...fuzz(500)]) {
       for (const order of ['newest', 'relevance'] as const) {
-        expect(() => fx.archive.search({ query: input, order, limit: 10 }), JSON.stringify(input)).not.toThrow();
-        expect(() => fx.archive.search({ query: input, order, conversationId: conversation, sender: '"x', from: 0, to: T0, limit: 10 })).not.toThrow();
+        expect(() => fx.archive.messages.search({ query: input, order, limit: 10 }), JSON.stringify(input)).not.toThrow();
+        expect(() => fx.archive.messages.search({ query: input, order, conversationId: conversation, sender: '"x', from: 0, to: T0, limit: 10 })).not.toThrow();
         // Any sender, too: it is a phrase in the index's scope column.
-        expect(() => fx.archive.search({ query: 'lunch', order, sender: input, limit: 10 }), JSON.stringify(input)).not.toThrow();
+        expect(() => fx.archive.messages.search({ query: 'lunch', order, sender: input, limit: 10 }), JSON.stringify(input)).not.toThrow();
       }
     }
     // A sender with a NUL or other control character in it is nobody we hold a message from.
@@ -85,7 +85,7 @@ describe('archive search', () => {
   });
 
   it('finds words newest first, across accounts, with the matches marked', () => {
-    const result = fx.archive.search({ query: 'lunch', limit: 50 });
+    const result = fx.archive.messages.search({ query: 'lunch', limit: 50 });
     expect(result.hits.map((h) => h.message.body)).toEqual([
       'work lunch on monday',
       'lunch with bob?',
@@ -117,7 +117,7 @@ describe('archive search', () => {
     expect(find('🎉')).toEqual(['see you at lunch 🎉']);
     expect(find('cafe')).toEqual(['Lunch at the Café tomorrow?']);
     expect(find('CAFÉ')).toEqual(['Lunch at the Café tomorrow?']);
-    const [cjk] = fx.archive.search({ query: '東京', limit: 5 }).hits;
+    const [cjk] = fx.archive.messages.search({ query: '東京', limit: 5 }).hits;
     expect(cjk!.snippet.filter((s) => s.hit).map((s) => s.text)).toEqual(['東京']);
     expect(cjk!.snippet.map((s) => s.text).join('')).toBe('我们明天在東京都见面');
   });
@@ -146,11 +146,11 @@ describe('archive search', () => {
   });
 
   it('pages newest first with a cursor', () => {
-    const first = fx.archive.search({ query: 'lunch', limit: 2 });
+    const first = fx.archive.messages.search({ query: 'lunch', limit: 2 });
     expect(first.hits.map((h) => h.message.body)).toEqual(['work lunch on monday', 'lunch with bob?']);
-    const second = fx.archive.search({ query: 'lunch', limit: 2, before: first.nextBefore! });
+    const second = fx.archive.messages.search({ query: 'lunch', limit: 2, before: first.nextBefore! });
     expect(second.hits.map((h) => h.message.body)).toEqual(['lunch lunch lunch, always lunch', 'see you at lunch 🎉']);
-    const third = fx.archive.search({ query: 'lunch', limit: 2, before: second.nextBefore! });
+    const third = fx.archive.messages.search({ query: 'lunch', limit: 2, before: second.nextBefore! });
     expect(third.hits.map((h) => h.message.body)).toEqual(['Lunch at the Café tomorrow?']);
     expect(third.nextBefore).toBeUndefined();
   });
@@ -207,13 +207,13 @@ describe('archive search and message requests', () => {
     try {
       const { archive } = fx;
       const stranger = 'stranger@spam.example';
-      const { conversation } = archive.storeMessage(ACCOUNT, fromPeer(1, { peer: stranger, sender: stranger, body: 'cheap watches', stranger: true }));
-      archive.storeMessage(ACCOUNT, fromPeer(2, { body: 'the watches I told you about' }));
-      const peersFound = (query: SearchQuery) => archive.search(query).hits.map((hit) => hit.peer);
+      const { conversation } = archive.messages.store(ACCOUNT, fromPeer(1, { peer: stranger, sender: stranger, body: 'cheap watches', stranger: true }));
+      archive.messages.store(ACCOUNT, fromPeer(2, { body: 'the watches I told you about' }));
+      const peersFound = (query: SearchQuery) => archive.messages.search(query).hits.map((hit) => hit.peer);
       expect(peersFound({ query: 'watches', limit: 10 })).toEqual([PEER]);
       expect(peersFound({ query: 'watches', conversationId: conversation.id, limit: 10 })).toEqual([stranger]);
       expect(peersFound({ query: 'watches', order: 'relevance', limit: 10 })).toEqual([PEER]);
-      archive.decideRequest(ACCOUNT, stranger, 'accepted');
+      archive.conversations.decideRequest(ACCOUNT, stranger, 'accepted');
       expect(peersFound({ query: 'watches', limit: 10 }).sort()).toEqual([PEER, stranger].sort());
     } finally {
       fx.close();

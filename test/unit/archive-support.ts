@@ -19,8 +19,8 @@ export function makeArchive(): ArchiveFixture {
   const file = path.join(dir, 'heron.sqlite');
   let now = T0;
   const archive = new Archive(openDatabase(file), () => now++);
-  archive.insertAccount({ id: ACCOUNT, jid: ME, host: null, port: null, resource: 'r1', enabled: true });
-  archive.insertAccount({ id: OTHER_ACCOUNT, jid: ALSO_ME, host: null, port: null, resource: 'r2', enabled: true });
+  archive.accounts.insert({ id: ACCOUNT, jid: ME, host: null, port: null, resource: 'r1', enabled: true });
+  archive.accounts.insert({ id: OTHER_ACCOUNT, jid: ALSO_ME, host: null, port: null, resource: 'r2', enabled: true });
   return {
     archive,
     dir,

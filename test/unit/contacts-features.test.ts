@@ -35,7 +35,7 @@ describe('roster and subscription features', () => {
     refusals = [];
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heron-contacts-'));
     archive = new Archive(openDatabase(path.join(dir, 'heron.sqlite')));
-    archive.insertAccount({ id: ACCOUNT, jid: OWN, host: null, port: null, resource: 'r', enabled: true });
+    archive.accounts.insert({ id: ACCOUNT, jid: OWN, host: null, port: null, resource: 'r', enabled: true });
     sent = [];
     events = [];
     session = {
@@ -76,8 +76,8 @@ describe('roster and subscription features', () => {
   });
 
   it('answers contacts who already see us, or whom we pre-approved, without listing them', () => {
-    archive.upsertContact(ACCOUNT, { jid: 'bob@heron.test', subscription: 'from', groups: [] });
-    archive.upsertContact(ACCOUNT, { jid: 'dave@heron.test', subscription: 'none', groups: [], approved: true });
+    archive.roster.upsert(ACCOUNT, { jid: 'bob@heron.test', subscription: 'from', groups: [] });
+    archive.roster.upsert(ACCOUNT, { jid: 'dave@heron.test', subscription: 'none', groups: [], approved: true });
     receive(`<presence type="subscribe" from="bob@heron.test"/>`);
     receive(`<presence type="subscribe" from="dave@heron.test"/>`);
     expect(subscriptions.list()).toEqual([]);
@@ -99,13 +99,13 @@ describe('roster and subscription features', () => {
     expect(subscriptions.list().map((r) => r.jid)).toEqual(['erin@heron.test']);
     push(`<iq type="set" id="p1"><query xmlns="jabber:iq:roster" ver="7"><item jid="erin@heron.test" subscription="from"/></query></iq>`);
     expect(subscriptions.list()).toEqual([]);
-    expect(archive.getRosterVersion(ACCOUNT)).toBe('7');
+    expect(archive.sync.getRosterVersion(ACCOUNT)).toBe('7');
   });
 
   it('lets only our own account push roster changes', () => {
     push(`<iq type="set" id="p1" from="mallory@evil.test"><query xmlns="jabber:iq:roster" ver="9"><item jid="mallory@evil.test" subscription="both"/></query></iq>`);
     expect(roster.contacts()).toEqual([]);
-    expect(archive.getRosterVersion(ACCOUNT)).toBeNull();
+    expect(archive.sync.getRosterVersion(ACCOUNT)).toBeNull();
     push(`<iq type="set" id="p2" from="alice@heron.test"><query xmlns="jabber:iq:roster" ver="10"><item jid="bob@heron.test" ask="subscribe"/></query></iq>`);
     expect(roster.contacts()).toEqual([
       { accountId: ACCOUNT, jid: 'bob@heron.test', subscription: 'none', groups: [], awaitingApproval: true, presence: { show: 'offline' } },

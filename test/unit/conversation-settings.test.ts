@@ -23,7 +23,7 @@ describe('window state in the core', () => {
 
   beforeEach(async () => {
     fx = makeArchive();
-    fx.archive.storeMessages(ACCOUNT, [fromPeer(1)]);
+    fx.archive.messages.storeBatch(ACCOUNT, [fromPeer(1)]);
     fx.archive.close();
     // Disabled accounts: the core starts without reaching for a server.
     const db = new Database(fx.file);

@@ -16,7 +16,7 @@ function context(logged: string[] = [], emitted: string[] = []): FeatureContext 
   return {
     accountId: 'a',
     bare: 'alice@heron.test',
-    archive: { getOwnPresence: () => undefined } as unknown as Archive,
+    archive: { accounts: { getOwnPresence: () => undefined } } as unknown as Archive,
     emit: (event) => void emitted.push(event),
     log: (_level, message) => void logged.push(message),
     clock: { now: () => 0, random: () => 0, setTimeout: () => 0, clearTimeout: () => {} },

@@ -228,7 +228,7 @@ describe('who may change a room message (archive, by occupant-id)', () => {
   let fixture: ArchiveFixture;
   beforeEach(() => {
     fixture = makeArchive();
-    fixture.archive.openRoomConversation(ACCOUNT, ROOM);
+    fixture.archive.conversations.openRoom(ACCOUNT, ROOM);
   });
   afterEach(() => fixture.close());
 
@@ -238,30 +238,30 @@ describe('who may change a room message (archive, by occupant-id)', () => {
   function storeOriginal() {
     const original = record(roomMsg(`<message from="${ROOM}/Bob" type="groupchat" id="m1"><body>original</body>
       <stanza-id xmlns="urn:xmpp:sid:0" by="${ROOM}" id="s1"/><occupant-id xmlns="urn:xmpp:occupant-id:0" id="occ-bob"/></message>`));
-    return fixture.archive.storeMessage(ACCOUNT, original).message;
+    return fixture.archive.messages.store(ACCOUNT, original).message;
   }
 
   it('refuses a correction, a retraction claiming another occupant (same nick, other occupant-id) and applies the real one', () => {
     const original = storeOriginal();
     const forged = record(roomMsg(`<message from="${ROOM}/Bob" type="groupchat" id="c1"><body>forged</body><replace xmlns="urn:xmpp:message-correct:0" id="m1"/>
       <occupant-id xmlns="urn:xmpp:occupant-id:0" id="occ-mallory"/></message>`));
-    fixture.archive.storeMessage(ACCOUNT, forged);
-    expect(fixture.archive.getMessage(original.id).body).toBe('original');
+    fixture.archive.messages.store(ACCOUNT, forged);
+    expect(fixture.archive.messages.get(original.id).body).toBe('original');
 
     const retraction = bob('<retract xmlns="urn:xmpp:message-retract:1" id="s1"/>', 'occ-mallory');
     if (retraction.kind !== 'event') throw new Error('not an event');
-    fixture.archive.storeEvent(ACCOUNT, retraction.event);
-    expect(fixture.archive.getMessage(original.id).retractedAt).toBeUndefined();
+    fixture.archive.messages.storeEvent(ACCOUNT, retraction.event);
+    expect(fixture.archive.messages.get(original.id).retractedAt).toBeUndefined();
 
     const fromOtherNick = bob('<retract xmlns="urn:xmpp:message-retract:1" id="s1"/>', 'occ-bob', 'Mallory');
     if (fromOtherNick.kind !== 'event') throw new Error('not an event');
-    fixture.archive.storeEvent(ACCOUNT, { ...fromOtherNick.event, messageId: 'other' });
-    expect(fixture.archive.getMessage(original.id).retractedAt).toBeUndefined();
+    fixture.archive.messages.storeEvent(ACCOUNT, { ...fromOtherNick.event, messageId: 'other' });
+    expect(fixture.archive.messages.get(original.id).retractedAt).toBeUndefined();
 
     const real = record(roomMsg(`<message from="${ROOM}/Bob" type="groupchat" id="c2"><body>fixed</body><replace xmlns="urn:xmpp:message-correct:0" id="m1"/>
       <occupant-id xmlns="urn:xmpp:occupant-id:0" id="occ-bob"/></message>`));
-    fixture.archive.storeMessage(ACCOUNT, real);
-    expect(fixture.archive.getMessage(original.id).body).toBe('fixed');
+    fixture.archive.messages.store(ACCOUNT, real);
+    expect(fixture.archive.messages.get(original.id).body).toBe('fixed');
   });
 
   it('refuses a reaction claiming another occupant: someone who takes over a nick does not replace its reactions', () => {
@@ -269,18 +269,18 @@ describe('who may change a room message (archive, by occupant-id)', () => {
     const react = (emoji: string, occupant: string, id: string) => {
       const parsed = bob(`<reactions xmlns="urn:xmpp:reactions:0" id="s1"><reaction>${emoji}</reaction></reactions>`, occupant, 'Carol');
       if (parsed.kind !== 'event') throw new Error('not an event');
-      fixture.archive.storeEvent(ACCOUNT, { ...parsed.event, messageId: id, ts: NOW + Number(id.slice(1)) });
+      fixture.archive.messages.storeEvent(ACCOUNT, { ...parsed.event, messageId: id, ts: NOW + Number(id.slice(1)) });
     };
     react('👍', 'occ-carol', 'r1');
     // Carol left; Mallory joined as Carol and sets "her" reactions.
     react('🎉', 'occ-mallory', 'r2');
-    expect(fixture.archive.getMessage(original.id).reactions).toEqual([
+    expect(fixture.archive.messages.get(original.id).reactions).toEqual([
       { emoji: '👍', from: [`${ROOM}/Carol`] },
       { emoji: '🎉', from: [`${ROOM}/Carol`] },
     ]);
     // The real Carol changes her mind: her set is replaced, Mallory's is not.
     react('❤️', 'occ-carol', 'r3');
-    expect(fixture.archive.getMessage(original.id).reactions).toEqual([
+    expect(fixture.archive.messages.get(original.id).reactions).toEqual([
       { emoji: '🎉', from: [`${ROOM}/Carol`] },
       { emoji: '❤️', from: [`${ROOM}/Carol`] },
     ]);
@@ -290,14 +290,14 @@ describe('who may change a room message (archive, by occupant-id)', () => {
     const original = storeOriginal();
     const reaction = bob('<reactions xmlns="urn:xmpp:reactions:0" id="s1"><reaction>🎉</reaction></reactions>', 'occ-carol', 'Carol');
     if (reaction.kind !== 'event') throw new Error('not an event');
-    fixture.archive.storeEvent(ACCOUNT, reaction.event);
-    expect(fixture.archive.getMessage(original.id).reactions).toEqual([{ emoji: '🎉', from: [`${ROOM}/Carol`] }]);
+    fixture.archive.messages.storeEvent(ACCOUNT, reaction.event);
+    expect(fixture.archive.messages.get(original.id).reactions).toEqual([{ emoji: '🎉', from: [`${ROOM}/Carol`] }]);
 
     const moderated = roomMsg(`<message from="${ROOM}" type="groupchat" id="mod1"><retract xmlns="urn:xmpp:message-retract:1" id="s1"><moderated xmlns="urn:xmpp:message-moderate:1" by="${ROOM}/Mod"/></retract></message>`);
     if (moderated.kind !== 'moderated') throw new Error('not a moderation');
-    fixture.archive.storeEvent(ACCOUNT, moderated.event);
-    expect(fixture.archive.getMessage(original.id)).toMatchObject({ body: '' });
-    expect(fixture.archive.getMessage(original.id).retractedAt).toBeDefined();
+    fixture.archive.messages.storeEvent(ACCOUNT, moderated.event);
+    expect(fixture.archive.messages.get(original.id)).toMatchObject({ body: '' });
+    expect(fixture.archive.messages.get(original.id).retractedAt).toBeDefined();
   });
 });
 
@@ -307,7 +307,7 @@ describe('a presence flood on joining a big room', () => {
 
   it('applies 5,000 occupants at once and announces them in one batch when our own presence ends the join', () => {
     fixture = makeArchive();
-    fixture.archive.putRoom(ACCOUNT, { jid: ROOM, nick: 'me' });
+    fixture.archive.rooms.put(ACCOUNT, { jid: ROOM, nick: 'me' });
     const events: Array<{ event: string; payload: unknown }> = [];
     const timers: Array<() => void> = [];
     const muc = new MucFeature(

@@ -208,7 +208,7 @@ describe('telling the window when a contact\'s devices change', () => {
     expect(events.at(-1)).toEqual(changed([]));
     push('legacy', [7, 9]);
     expect(events.at(-1)).toEqual(changed([9]));
-    expect(fixture.archive.omemo().devices(ACCOUNT, PEER).map((d) => [d.version, d.deviceId, d.active])).toEqual([
+    expect(fixture.archive.omemo.devices(ACCOUNT, PEER).map((d) => [d.version, d.deviceId, d.active])).toEqual([
       ['legacy', 7, true],
       ['legacy', 9, true],
       ['omemo2', 7, true],
@@ -232,7 +232,7 @@ describe('telling the window when a contact\'s devices change', () => {
 
   it('tells whether an identity key was first seen, keeping the first one', () => {
     const fixture = makeArchive();
-    const omemo = fixture.archive.omemo();
+    const omemo = fixture.archive.omemo;
     const first = random(32);
     expect(omemo.noteIdentity(ACCOUNT, PEER, 'legacy', 7, first, 1)).toBe(true);
     expect(omemo.noteIdentity(ACCOUNT, PEER, 'legacy', 7, random(32), 2)).toBe(false);

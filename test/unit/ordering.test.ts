@@ -101,7 +101,7 @@ describe('a backlog at login', () => {
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heron-backlog-'));
     archive = new Archive(openDatabase(path.join(dir, 'heron.sqlite')));
-    archive.insertAccount({ id: ACCOUNT, jid: OWN, host: null, port: null, resource: 'desk', enabled: true });
+    archive.accounts.insert({ id: ACCOUNT, jid: OWN, host: null, port: null, resource: 'desk', enabled: true });
   });
   afterEach(() => {
     archive.close();
@@ -142,8 +142,8 @@ describe('a backlog at login', () => {
     await mam.ready(session);
     if (flush === 'after its answer') flushOffline();
     chat.release(session, mam.readBackTo);
-    const conversation = archive.openConversation(ACCOUNT, BOB);
-    return archive.pageBefore(conversation.id, undefined, 500).messages.map((m) => m.body);
+    const conversation = archive.conversations.open(ACCOUNT, BOB);
+    return archive.messages.pageBefore(conversation.id, undefined, 500).messages.map((m) => m.body);
   }
 
   const sentOrder = Array.from({ length: BACKLOG }, (_, i) => `bob says ${i}`);
@@ -168,7 +168,7 @@ describe('placeLive', () => {
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heron-live-'));
     archive = new Archive(openDatabase(path.join(dir, 'heron.sqlite')));
-    archive.insertAccount({ id: ACCOUNT, jid: OWN, host: null, port: null, resource: 'desk', enabled: true });
+    archive.accounts.insert({ id: ACCOUNT, jid: OWN, host: null, port: null, resource: 'desk', enabled: true });
   });
   afterEach(() => {
     archive.close();
@@ -177,7 +177,7 @@ describe('placeLive', () => {
 
   it('puts a message after what the conversation holds, even one our server stamped; a first backlog keeps its time', () => {
     // The catch-up stored a message at the server's clock, a little ahead of ours.
-    archive.storeMessage(ACCOUNT, { ...record(BOB, 10_900), peer: BOB });
+    archive.messages.store(ACCOUNT, { ...record(BOB, 10_900), peer: BOB });
     expect(placeLive(archive, ACCOUNT, { ...record(BOB, 10_500), peer: BOB }).ts).toBe(10_900);
     expect(placeLive(archive, ACCOUNT, { ...record(BOB, 11_000), peer: BOB }).ts).toBe(11_000);
     // Offline storage stamps whole seconds: 10 s would go before what arrived live at 10.9 s.

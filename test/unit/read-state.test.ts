@@ -44,7 +44,7 @@ describe('archive read state', () => {
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heron-read-'));
     archive = new Archive(openDatabase(path.join(dir, 'heron.sqlite')), () => at(100));
-    archive.insertAccount({ id: ACCOUNT, jid: OWN, host: null, port: null, resource: 'r', enabled: true });
+    archive.accounts.insert({ id: ACCOUNT, jid: OWN, host: null, port: null, resource: 'r', enabled: true });
   });
 
   afterEach(() => {
@@ -53,13 +53,13 @@ describe('archive read state', () => {
   });
 
   const states = () =>
-    archive
-      .pageBefore(archive.openConversation(ACCOUNT, PEER).id, undefined, 50)
+    archive.messages
+      .pageBefore(archive.conversations.open(ACCOUNT, PEER).id, undefined, 50)
       .messages.filter((m) => m.direction === 'out')
       .map((m) => [m.body, m.state]);
 
   it('a peer marker reads our messages up to the one it names, never the later ones, never backwards', () => {
-    archive.storeMessages(ACCOUNT, [outgoing(1, 'sent'), outgoing(2, 'delivered'), outgoing(3, 'pending'), outgoing(4, 'failed'), outgoing(5, 'delivered')]);
+    archive.messages.storeBatch(ACCOUNT, [outgoing(1, 'sent'), outgoing(2, 'delivered'), outgoing(3, 'pending'), outgoing(4, 'failed'), outgoing(5, 'delivered')]);
     const read = applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'out-3', direction: 'in' }).read;
     expect(read.map((m) => m.body)).toEqual(['mine 1', 'mine 2', 'mine 3']);
     expect(states()).toEqual([
@@ -74,7 +74,7 @@ describe('archive read state', () => {
   });
 
   it('a marker only reaches messages we sent to whoever sent it', () => {
-    archive.storeMessages(ACCOUNT, [outgoing(1, 'delivered'), outgoing(2, 'delivered', 'carol@example.org'), incoming(3)]);
+    archive.messages.storeBatch(ACCOUNT, [outgoing(1, 'delivered'), outgoing(2, 'delivered', 'carol@example.org'), incoming(3)]);
     // Carol names our message to peer; peer names their own message: neither moves anything.
     expect(applyDisplayed(archive, ACCOUNT, { peer: 'carol@example.org', messageId: 'out-1', direction: 'in' }).read).toEqual([]);
     expect(applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'in-3', direction: 'in' }).read).toEqual([]);
@@ -83,37 +83,37 @@ describe('archive read state', () => {
 
   it("my other device's marker leaves unread only what came after it", () => {
     // Our own message counts as having read what came before it: unread starts after it.
-    archive.storeMessages(ACCOUNT, [outgoing(3), incoming(4), incoming(5), incoming(6), incoming(7)]);
-    const id = archive.openConversation(ACCOUNT, PEER).id;
-    expect(archive.getConversation(id).unread).toBe(4);
+    archive.messages.storeBatch(ACCOUNT, [outgoing(3), incoming(4), incoming(5), incoming(6), incoming(7)]);
+    const id = archive.conversations.open(ACCOUNT, PEER).id;
+    expect(archive.conversations.get(id).unread).toBe(4);
     expect(applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'in-5', direction: 'out' }).conversation?.unread).toBe(2);
     // Never backwards, and unknown or foreign ids are ignored.
     expect(applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'in-4', direction: 'out' }).conversation).toBeUndefined();
     expect(applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'out-3', direction: 'out' }).conversation).toBeUndefined();
     expect(applyDisplayed(archive, ACCOUNT, { peer: PEER, messageId: 'nope', direction: 'out' }).conversation).toBeUndefined();
     // By our archive's stanza-id (XEP-0490): up to the newest.
-    expect(archive.readIncomingUpTo(ACCOUNT, PEER, { stanzaId: 's-7' })?.unread).toBe(0);
-    expect(archive.getConversation(id).unread).toBe(0);
+    expect(archive.messages.readIncomingUpTo(ACCOUNT, PEER, { stanzaId: 's-7' })?.unread).toBe(0);
+    expect(archive.conversations.get(id).unread).toBe(0);
   });
 
   it('a position for a chat we do not have creates nothing', () => {
-    expect(archive.readIncomingUpTo(ACCOUNT, 'stranger@example.org', { stanzaId: 's-1' })).toBeUndefined();
-    expect(archive.listConversations()).toEqual([]);
+    expect(archive.messages.readIncomingUpTo(ACCOUNT, 'stranger@example.org', { stanzaId: 's-1' })).toBeUndefined();
+    expect(archive.conversations.list()).toEqual([]);
   });
 
   it('tells a read what it covered: newest incoming first, with markable and stanza ids', () => {
-    archive.storeMessages(ACCOUNT, [incoming(1), incoming(2), incoming(3), outgoing(4)]);
-    const id = archive.openConversation(ACCOUNT, PEER).id;
-    expect(archive.recentIncoming(id, 2)).toEqual([
+    archive.messages.storeBatch(ACCOUNT, [incoming(1), incoming(2), incoming(3), outgoing(4)]);
+    const id = archive.conversations.open(ACCOUNT, PEER).id;
+    expect(archive.messages.recentIncoming(id, 2)).toEqual([
       { messageId: 'in-3', stanzaId: 's-3', markable: false },
       { messageId: 'in-2', stanzaId: 's-2', markable: true },
     ]);
   });
 
   it('a late server ack does not hide an error that came first', () => {
-    archive.storeMessage(ACCOUNT, outgoing(1, 'pending'));
-    expect(archive.advanceOutgoing(ACCOUNT, PEER, 'out-1', 'failed', 'this address does not exist')?.state).toBe('failed');
-    expect(archive.advanceOutgoing(ACCOUNT, PEER, 'out-1', 'sent')).toBeUndefined();
+    archive.messages.store(ACCOUNT, outgoing(1, 'pending'));
+    expect(archive.messages.advanceOutgoing(ACCOUNT, PEER, 'out-1', 'failed', 'this address does not exist')?.state).toBe('failed');
+    expect(archive.messages.advanceOutgoing(ACCOUNT, PEER, 'out-1', 'sent')).toBeUndefined();
     expect(states()).toEqual([['mine 1', 'failed']]);
   });
 });

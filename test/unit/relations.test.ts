@@ -178,7 +178,7 @@ describe('applying relations', () => {
   const updates = () => events.filter((e) => e.event === 'message.updated').map((e) => e.payload as MessageView);
   const live = (text: string) => chat.stanza(parse(text), session);
   const stored = (ref: { originId?: string }) =>
-    fixture.archive.pageBefore(fixture.archive.openConversation(ACCOUNT, PEER).id, undefined, 50).messages.find((m) => m.id === ids.get(ref.originId!))!;
+    fixture.archive.messages.pageBefore(fixture.archive.conversations.open(ACCOUNT, PEER).id, undefined, 50).messages.find((m) => m.id === ids.get(ref.originId!))!;
   const ids = new Map<string, number>();
 
   beforeEach(() => {
@@ -207,8 +207,8 @@ describe('applying relations', () => {
     chat = new ChatFeature(featureCtx, { receive: () => {} } as unknown as MarkersFeature, relations);
     states = new ChatStatesFeature(featureCtx, { noDeviceSupports: (_peer: string, feature: string) => feature === ignoredBy } as unknown as DiscoFeature);
     relations.wire(session);
-    fixture.archive.upsertContact(ACCOUNT, { jid: PEER, subscription: 'both', groups: [] });
-    for (const record of [fromPeer(1), toPeer(2, { state: 'sent' })]) ids.set(record.originId!, fixture.archive.storeMessage(ACCOUNT, record).message.id);
+    fixture.archive.roster.upsert(ACCOUNT, { jid: PEER, subscription: 'both', groups: [] });
+    for (const record of [fromPeer(1), toPeer(2, { state: 'sent' })]) ids.set(record.originId!, fixture.archive.messages.store(ACCOUNT, record).message.id);
   });
 
   afterEach(() => fixture.close());
@@ -248,7 +248,7 @@ describe('applying relations', () => {
 
   it('makes no chat for a stranger who names a message', () => {
     live(`<message from="mallory@evil.test/x" type="chat" id="r1">${reactions('peer-1', '💩')}</message>`);
-    expect(fixture.archive.findConversation(ACCOUNT, 'mallory@evil.test')).toBeUndefined();
+    expect(fixture.archive.conversations.find(ACCOUNT, 'mallory@evil.test')).toBeUndefined();
     expect(stored({ originId: 'peer-1' }).reactions).toBeUndefined();
   });
 
@@ -302,7 +302,7 @@ describe('applying relations', () => {
     expect(sent).toHaveLength(1);
 
     expect(states.stanza(parse(`<message from="stranger@else.test/x" type="chat"><composing ${CS}/></message>`))).toBe(true);
-    expect(fixture.archive.findConversation(ACCOUNT, 'stranger@else.test')).toBeUndefined();
+    expect(fixture.archive.conversations.find(ACCOUNT, 'stranger@else.test')).toBeUndefined();
     expect(states.stanza(parse(`<message from="${PEER}/phone" type="chat"><composing ${CS}/></message>`))).toBe(true);
     expect(states.stanza(parse(`<message from="${PEER}/phone" type="chat" id="m9"><body>hi</body><active ${CS}/></message>`))).toBe(false);
     expect(events.filter((e) => e.event === 'chatState.changed').map((e) => e.payload)).toEqual([
@@ -320,7 +320,7 @@ describe('applying relations', () => {
       archived(2, `<message from="${ME}/phone" to="${PEER}" type="chat" id="k2">${reactions('peer-1', '🙏')}</message>`),
       archived(3, `<message from="${PEER}/phone" to="${ME}" type="chat" id="k3"><retract xmlns="urn:xmpp:message-retract:1" id="mine-2"/><body>${RETRACTION_FALLBACK}</body></message>`),
     ];
-    fixture.archive.setMamState(ACCOUNT, ME, { lastStanzaId: 'arch-0', lastTs: T0, complete: true });
+    fixture.archive.sync.setMamState(ACCOUNT, ME, { lastStanzaId: 'arch-0', lastTs: T0, complete: true });
     const deps = {
       archive: fixture.archive,
       accountId: ACCOUNT,

@@ -136,13 +136,13 @@ describe('archive: how each account logged in', () => {
   it('allows PLAIN until SCRAM worked, again once the user allows it, and not after the next SCRAM login', () => {
     fixtureArchive = makeArchive();
     const { archive } = fixtureArchive;
-    expect(archive.plainAllowed(ACCOUNT)).toBe(true);
-    archive.noteScramLogin(ACCOUNT);
-    expect(archive.plainAllowed(ACCOUNT)).toBe(false);
-    expect(archive.plainAllowed(OTHER_ACCOUNT)).toBe(true);
-    archive.allowPlain(ACCOUNT);
-    expect(archive.plainAllowed(ACCOUNT)).toBe(true);
-    archive.noteScramLogin(ACCOUNT);
-    expect(archive.plainAllowed(ACCOUNT)).toBe(false);
+    expect(archive.accounts.plainAllowed(ACCOUNT)).toBe(true);
+    archive.accounts.noteScramLogin(ACCOUNT);
+    expect(archive.accounts.plainAllowed(ACCOUNT)).toBe(false);
+    expect(archive.accounts.plainAllowed(OTHER_ACCOUNT)).toBe(true);
+    archive.accounts.allowPlain(ACCOUNT);
+    expect(archive.accounts.plainAllowed(ACCOUNT)).toBe(true);
+    archive.accounts.noteScramLogin(ACCOUNT);
+    expect(archive.accounts.plainAllowed(ACCOUNT)).toBe(false);
   });
 });

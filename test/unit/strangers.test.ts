@@ -85,7 +85,7 @@ describe('strangers and contacts', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heron-strangers-'));
     now = NOW;
     archive = new Archive(openDatabase(path.join(dir, 'heron.sqlite')), () => now);
-    archive.insertAccount({ id: ACCOUNT, jid: OWN, host: null, port: null, resource: 'r', enabled: true });
+    archive.accounts.insert({ id: ACCOUNT, jid: OWN, host: null, port: null, resource: 'r', enabled: true });
     sent = [];
     iqs = [];
     asked = [];
@@ -127,7 +127,7 @@ describe('strangers and contacts', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const contact = (jid: string, subscription: 'none' | 'to' | 'from' | 'both') => archive.upsertContact(ACCOUNT, { jid, subscription, groups: [] });
+  const contact = (jid: string, subscription: 'none' | 'to' | 'from' | 'both') => archive.roster.upsert(ACCOUNT, { jid, subscription, groups: [] });
   const receive = (xml: string) => chat.stanza(parse(xml), session);
   const chatFrom = (from: string, id: string, body = 'hello') =>
     receive(`<message from="${from}/x" to="${OWN}/r" type="chat" id="${id}"><body>${body}</body><request xmlns="urn:xmpp:receipts"/></message>`);
@@ -137,11 +137,11 @@ describe('strangers and contacts', () => {
   it('a stranger’s message is archived as a message request: not in the chat list, and no receipt', () => {
     chatFrom('spammer@evil.test', 's1', 'buy now');
     chatFrom('spammer@evil.test', 's2', 'buy more');
-    expect(archive.listConversations()).toEqual([]);
-    const [request] = archive.listMessageRequests();
+    expect(archive.conversations.list()).toEqual([]);
+    const [request] = archive.conversations.listRequests();
     expect(request).toMatchObject({ peer: 'spammer@evil.test', request: 'waiting', unread: 2, last: { body: 'buy more' } });
     // Archived all the same: nothing is lost while it waits.
-    expect(archive.pageBefore(request!.id, undefined, 10).messages.map((m) => m.body)).toEqual(['buy now', 'buy more']);
+    expect(archive.messages.pageBefore(request!.id, undefined, 10).messages.map((m) => m.body)).toEqual(['buy now', 'buy more']);
     expect(eventsOf('conversation.changed').every((c) => c.request === 'waiting')).toBe(true);
     expect(receiptsSent()).toEqual([]);
   });
@@ -155,17 +155,17 @@ describe('strangers and contacts', () => {
     chatFrom('dave@heron.test', 'd1');
     expect(receiptsSent()).toEqual(['bob@heron.test/x b1', 'dave@heron.test/x d1']);
     // Carol is a contact: her chat is in the list though she gets no receipt.
-    expect(archive.listConversations().map((c) => c.peer).sort()).toEqual(['bob@heron.test', 'carol@heron.test', 'dave@heron.test']);
-    expect(archive.listMessageRequests()).toEqual([]);
+    expect(archive.conversations.list().map((c) => c.peer).sort()).toEqual(['bob@heron.test', 'carol@heron.test', 'dave@heron.test']);
+    expect(archive.conversations.listRequests()).toEqual([]);
   });
 
   it('replying to a message request accepts it into the chat list', () => {
     chatFrom('erin@heron.test', 'e1');
-    expect(archive.listMessageRequests()).toHaveLength(1);
+    expect(archive.conversations.listRequests()).toHaveLength(1);
     chat.send('erin@heron.test', 'who is this?');
-    expect(archive.listMessageRequests()).toEqual([]);
-    expect(archive.listConversations()).toMatchObject([{ peer: 'erin@heron.test' }]);
-    expect(archive.listConversations()[0]).not.toHaveProperty('request');
+    expect(archive.conversations.listRequests()).toEqual([]);
+    expect(archive.conversations.list()).toMatchObject([{ peer: 'erin@heron.test' }]);
+    expect(archive.conversations.list()[0]).not.toHaveProperty('request');
     chatFrom('erin@heron.test', 'e2');
     expect(receiptsSent()).toEqual(['erin@heron.test/x e2']);
   });
@@ -175,7 +175,7 @@ describe('strangers and contacts', () => {
     const id = sent.find((s) => s.getChildText('body') === 'hello bob')!.attrs.id!;
     const error = (from: string, condition: string) =>
       receive(`<message from="${from}" type="error" id="${id}"><error type="cancel"><${condition} xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`);
-    const state = () => archive.getMessage(mine.id).state;
+    const state = () => archive.messages.get(mine.id).state;
     error('mallory@evil.test', 'service-unavailable');
     error('heron.test', 'service-unavailable');
     receive(`<message from="mallory@evil.test/x"><received xmlns="urn:xmpp:receipts" id="${id}"/></message>`);
@@ -194,17 +194,17 @@ describe('strangers and contacts', () => {
       const mine = chat.send(to, `to ${to}`);
       const id = sent.find((s) => s.getChildText('body') === `to ${to}`)!.attrs.id!;
       receive(`<message from="${to}" type="error" id="${id}"><error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`);
-      return archive.getMessage(mine.id);
+      return archive.messages.get(mine.id);
     };
     expect(bounce('bob@heron.test')).toMatchObject({ state: 'archived' });
     expect(bounce('bob@heron.test').error).toBeUndefined();
     serverArchives = false;
     expect(bounce('carol@heron.test')).toMatchObject({ state: 'failed', error: 'the server is overloaded' });
     // The receipt that follows once bob catches up moves it on.
-    const waiting = archive.pageBefore(archive.openConversation(ACCOUNT, 'bob@heron.test').id, undefined, 10).messages[0]!;
+    const waiting = archive.messages.pageBefore(archive.conversations.open(ACCOUNT, 'bob@heron.test').id, undefined, 10).messages[0]!;
     const id = sent.find((s) => s.getChildText('body') === 'to bob@heron.test')!.attrs.id!;
     receive(`<message from="bob@heron.test/x"><received xmlns="urn:xmpp:receipts" id="${id}"/></message>`);
-    expect(archive.getMessage(waiting.id).state).toBe('delivered');
+    expect(archive.messages.get(waiting.id).state).toBe('delivered');
   });
 
   it('a receipt delivers the message it names and what we sent before it that was only sent', () => {
@@ -213,8 +213,8 @@ describe('strangers and contacts', () => {
       chat.send('bob@heron.test', body);
       return sent.find((s) => s.getChildText('body') === body)!.attrs.id!;
     });
-    const states = () => archive.pageBefore(archive.openConversation(ACCOUNT, 'bob@heron.test').id, undefined, 10).messages.map((m) => `${m.body}:${m.state}`);
-    for (const id of ids) archive.advanceOutgoing(ACCOUNT, 'bob@heron.test', id, 'sent');
+    const states = () => archive.messages.pageBefore(archive.conversations.open(ACCOUNT, 'bob@heron.test').id, undefined, 10).messages.map((m) => `${m.body}:${m.state}`);
+    for (const id of ids) archive.messages.advanceOutgoing(ACCOUNT, 'bob@heron.test', id, 'sent');
     receive(`<message from="bob@heron.test" type="error" id="${ids[1]}"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`);
     receive(`<message from="bob@heron.test/x"><received xmlns="urn:xmpp:receipts" id="${ids[2]}"/></message>`);
     expect(states()).toEqual(['one:delivered', 'two:failed', 'three:delivered', 'four:sent']);
@@ -275,8 +275,8 @@ describe('strangers and contacts', () => {
       '<query xmlns="jabber:iq:roster"><item jid="erin@heron.test"/></query>',
       '<query xmlns="jabber:iq:roster"><item jid="frank@heron.test" name="Frank"/></query>',
     ]);
-    expect(archive.listMessageRequests()).toEqual([]);
-    expect(archive.listConversations().map((c) => c.peer).sort()).toEqual(['erin@heron.test', 'frank@heron.test']);
+    expect(archive.conversations.listRequests()).toEqual([]);
+    expect(archive.conversations.list().map((c) => c.peer).sort()).toEqual(['erin@heron.test', 'frank@heron.test']);
     expect(subscriptions.list()).toEqual([]);
     // Frank's request was answered by the pre-approval that adding sends.
     expect(sent.filter((s) => s.attrs.to === 'frank@heron.test' && s.is('presence')).map((s) => s.attrs.type)).toEqual(['subscribe', 'subscribed']);
@@ -290,8 +290,8 @@ describe('strangers and contacts', () => {
   it('a contact added on another device leaves message requests', () => {
     chatFrom('erin@heron.test', 'e1');
     rosterPush({ stanza: parse(`<iq type="set" id="p"><query xmlns="jabber:iq:roster"><item jid="erin@heron.test" subscription="none"/></query></iq>`) });
-    expect(archive.listMessageRequests()).toEqual([]);
-    expect(archive.listConversations().map((c) => c.peer)).toEqual(['erin@heron.test']);
+    expect(archive.conversations.listRequests()).toEqual([]);
+    expect(archive.conversations.list().map((c) => c.peer)).toEqual(['erin@heron.test']);
   });
 
   it('blocks many senders in one request, with a spam report only where the server takes them', async () => {
@@ -304,11 +304,11 @@ describe('strangers and contacts', () => {
     ]);
     // The denial goes out before the block (a server drops what we send to someone blocked).
     expect(sent.filter((s) => s.is('presence')).map((s) => `${s.attrs.to} ${s.attrs.type}`)).toEqual(['spam2@evil.test unsubscribed']);
-    expect(archive.listMessageRequests()).toEqual([]);
-    expect(archive.listConversations()).toEqual([]);
+    expect(archive.conversations.listRequests()).toEqual([]);
+    expect(archive.conversations.list()).toEqual([]);
     expect(subscriptions.list()).toEqual([]);
     // Shown nowhere, but kept: an export still holds them.
-    expect(archive.listAllConversations().map((c) => `${c.peer} ${c.request}`).sort()).toEqual(['spam1@evil.test declined', 'spam2@evil.test declined']);
+    expect(archive.conversations.listAll().map((c) => `${c.peer} ${c.request}`).sort()).toEqual(['spam1@evil.test declined', 'spam2@evil.test declined']);
 
     serverFeatures.add('urn:xmpp:reporting:1');
     chatFrom('spam3@evil.test', '3');

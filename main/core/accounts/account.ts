@@ -258,16 +258,16 @@ export class Account implements AccountScope {
           jid,
           password: async () => password,
           sasl: {
-            policy: () => ({ allowPlain: this.deps.archive.plainAllowed(this.id) }),
+            policy: () => ({ allowPlain: this.deps.archive.accounts.plainAllowed(this.id) }),
             authenticated: (mechanism) => {
               this.deps.log('info', `${this.bare}: logged in with ${mechanism}`);
-              if (mechanism.startsWith('SCRAM-')) this.deps.archive.noteScramLogin(this.id);
+              if (mechanism.startsWith('SCRAM-')) this.deps.archive.accounts.noteScramLogin(this.id);
             },
           },
           resource: this.record.resource,
           endpoint,
           ...(this.deps.trustedCAs ? { trustedCAs: this.deps.trustedCAs } : {}),
-          trustedCertificate: this.deps.archive.certificatePin(this.id),
+          trustedCertificate: this.deps.archive.accounts.certificatePin(this.id),
         });
         this.session = session;
         this.wire(session);

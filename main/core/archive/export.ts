@@ -70,7 +70,7 @@ export async function exportArchive(
       await write({ type: 'conversation', id: conversation.id, account: conversation.accountId, peer: conversation.peer, kind: conversation.kind });
       for (let after = 0, size = 100; ; ) {
         const started = performance.now();
-        const page = archive.exportPage(conversation.id, after, size);
+        const page = archive.messages.exportPage(conversation.id, after, size);
         const lines = page.map((message) => `${JSON.stringify(messageLine(message))}\n`).join('');
         const elapsed = performance.now() - started;
         if (lines && !out.write(lines)) await once(out, 'drain');

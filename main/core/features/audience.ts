@@ -4,17 +4,17 @@
 // presence anyway (subscription from/both) or whom we wrote to first get them.
 import type { Archive, MessageRecord } from '../archive/archive';
 
-export function mayHearFromUs(archive: Archive, accountId: string, peer: string): boolean {
-  const subscription = archive.rosterItem(accountId, peer)?.subscription;
-  return subscription === 'from' || subscription === 'both' || archive.wroteTo(accountId, peer);
+export function mayHearFromUs(archive: Pick<Archive, 'roster' | 'conversations'>, accountId: string, peer: string): boolean {
+  const subscription = archive.roster.item(accountId, peer)?.subscription;
+  return subscription === 'from' || subscription === 'both' || archive.conversations.wroteTo(accountId, peer);
 }
 
 /** Whether `peer` is in our roster at all; someone who is not starts in message requests. */
-export function isContact(archive: Archive, accountId: string, peer: string): boolean {
-  return archive.rosterItem(accountId, peer) !== undefined;
+export function isContact(archive: Pick<Archive, 'roster'>, accountId: string, peer: string): boolean {
+  return archive.roster.item(accountId, peer) !== undefined;
 }
 
 /** An incoming message record, flagged when its sender is not in the roster (see MessageRecord.stranger). */
-export function withStranger(archive: Archive, accountId: string, record: MessageRecord): MessageRecord {
+export function withStranger(archive: Pick<Archive, 'roster'>, accountId: string, record: MessageRecord): MessageRecord {
   return record.direction === 'in' && !isContact(archive, accountId, record.peer) ? { ...record, stranger: true } : record;
 }

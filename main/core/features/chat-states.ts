@@ -27,7 +27,7 @@ export class ChatStatesFeature implements Feature {
     if (isMamResult(stanza)) return false;
     const parsed = parseChatState(stanza, this.ctx.bare);
     if (parsed.kind !== 'state') return false;
-    const conversation = this.ctx.archive.findConversation(this.ctx.accountId, parsed.peer);
+    const conversation = this.ctx.archive.conversations.find(this.ctx.accountId, parsed.peer);
     if (conversation && !conversation.request) {
       this.ctx.emit('chatState.changed', { conversationId: conversation.id, accountId: this.ctx.accountId, peer: parsed.peer, state: parsed.state });
     }
@@ -52,7 +52,7 @@ export const chatStatesModule: FeatureModule<ChatStatesFeature> = {
   events: ['chatState.changed'],
   commands: {
     'chatStates.send': ({ conversationId, state }, scope) => {
-      const conversation = scope.archive.getConversation(conversationId);
+      const conversation = scope.archive.conversations.get(conversationId);
       const account = scope.findAccount(conversation.accountId);
       if (!account) throw new CommandFailure('not-found', 'The account of this chat was removed.');
       account.feature(chatStatesModule).send(conversation.peer, state);

@@ -112,7 +112,7 @@ export class ChatFeature implements Feature {
         else this.storeLive(parsed, session);
         break;
       case 'receipt':
-        for (const message of this.ctx.archive.deliverOutgoingUpTo(this.ctx.accountId, parsed.peer, parsed.messageId)) this.ctx.emit('message.updated', message);
+        for (const message of this.ctx.archive.messages.deliverOutgoingUpTo(this.ctx.accountId, parsed.peer, parsed.messageId)) this.ctx.emit('message.updated', message);
         break;
       case 'displayed':
         this.markers.receive(parsed);
@@ -173,7 +173,7 @@ export class ChatFeature implements Feature {
   private storeLive(parsed: ChatParsed, session: Session, { late = false, keepServerTime = false } = {}): OwedReceipt[] {
     const { archive, accountId } = this.ctx;
     const record = withStranger(archive, accountId, placeLive(archive, accountId, parsed.record, keepServerTime));
-    const { message, conversation, created, updated } = archive.storeMessage(accountId, record);
+    const { message, conversation, created, updated } = archive.messages.store(accountId, record);
     if (created) {
       this.ctx.emit('message.added', message);
       this.ctx.emit('conversation.changed', conversation);
@@ -216,18 +216,18 @@ export class ChatFeature implements Feature {
    * if it arrived after all, the receiver can tell it is the same message.
    */
   retry(id: number): MessageView {
-    const message = this.ctx.archive.retryOutgoing(id);
+    const message = this.ctx.archive.messages.retryOutgoing(id);
     if (!message) throw new CommandFailure('invalid-payload', 'Only a message of mine that failed can be sent again.', 'messageId');
     this.ctx.emit('message.updated', message);
     const session = this.ctx.liveSession();
-    const { peer, messageId } = this.ctx.archive.messageRefs(id);
+    const { peer, messageId } = this.ctx.archive.messages.refs(id);
     if (session && messageId) this.transmit(session, peer, messageId, message);
     return message;
   }
 
   /** How a reply names the message it answers: its sender's origin-id or id, and its sender. */
   private replyRef(peer: string, replyTo: number): { id: string; to: string } {
-    const target = this.ctx.archive.messageRefs(replyTo);
+    const target = this.ctx.archive.messages.refs(replyTo);
     const id = target.originId ?? target.messageId;
     if (target.accountId !== this.ctx.accountId || target.peer !== peer) {
       throw new CommandFailure('invalid-payload', 'A reply answers a message of the same chat.', 'replyTo');
@@ -244,7 +244,7 @@ export class ChatFeature implements Feature {
     const session = this.ctx.liveSession();
     if (!session) return;
     const inStream = new Set(unacknowledged(session.streamManagement).map((stanza) => stanza.attrs.id as string));
-    for (const message of this.ctx.archive.pendingOutgoing(this.ctx.accountId)) {
+    for (const message of this.ctx.archive.messages.pendingOutgoing(this.ctx.accountId)) {
       if (!inStream.has(message.messageId)) this.transmit(session, message.peer, message.messageId, message);
     }
     // After the messages: a correction or reaction may name one of them.
@@ -275,12 +275,12 @@ export class ChatFeature implements Feature {
   private quoteOf(message: MessageView): (ReplyRef & { quoted: string }) | undefined {
     const reply = message.replyTo;
     if (!reply) return undefined;
-    const quoted = reply.id !== undefined ? this.ctx.archive.getMessage(reply.id).body : '';
+    const quoted = reply.id !== undefined ? this.ctx.archive.messages.get(reply.id).body : '';
     return { id: reply.ref, ...(reply.to ? { to: reply.to } : {}), quoted };
   }
 
   private advance(peer: string, messageId: string, state: 'sent' | 'archived' | 'failed', error?: string): void {
-    const updated = this.ctx.archive.advanceOutgoing(this.ctx.accountId, peer, messageId, state, error);
+    const updated = this.ctx.archive.messages.advanceOutgoing(this.ctx.accountId, peer, messageId, state, error);
     if (updated) this.ctx.emit('message.updated', updated);
   }
 }
@@ -301,17 +301,17 @@ export const chatModule: FeatureModule<ChatFeature> = {
   },
   events: ['message.added', 'message.updated', 'conversation.changed', 'conversation.removed'],
   commands: {
-    'conversations.list': (_payload, { archive }) => archive.listConversations(),
+    'conversations.list': (_payload, { archive }) => archive.conversations.list(),
     'conversations.open': ({ accountId, peer }, scope) => {
       scope.account(accountId);
-      return scope.archive.openConversation(accountId, peer);
+      return scope.archive.conversations.open(accountId, peer);
     },
     'messages.page': ({ conversationId, before, limit }, { archive }) => {
-      archive.getConversation(conversationId);
-      return archive.pageBefore(conversationId, before, limit);
+      archive.conversations.get(conversationId);
+      return archive.messages.pageBefore(conversationId, before, limit);
     },
     'messages.send': ({ conversationId, body, replyTo }, scope) => {
-      const conversation = scope.archive.getConversation(conversationId);
+      const conversation = scope.archive.conversations.get(conversationId);
       const account = scope.findAccount(conversation.accountId);
       if (!account) {
         throw new CommandFailure('not-found', 'The account of this chat was removed. Add it again to send from it.');
@@ -320,29 +320,29 @@ export const chatModule: FeatureModule<ChatFeature> = {
       return account.feature(chatModule).send(conversation.peer, body, replyTo);
     },
     'messages.retry': ({ messageId }, scope) => {
-      const { accountId, conversationId } = scope.archive.messageRefs(messageId);
+      const { accountId, conversationId } = scope.archive.messages.refs(messageId);
       const account = scope.findAccount(accountId);
       if (!account) throw new CommandFailure('not-found', 'The account of this chat was removed. Add it again to send from it.');
-      if (scope.archive.getConversation(conversationId).kind === 'groupchat') {
+      if (scope.archive.conversations.get(conversationId).kind === 'groupchat') {
         throw new CommandFailure('invalid-payload', 'A room message cannot be sent again yet; copy it into a new message.', 'messageId');
       }
       return account.feature(chatModule).retry(messageId);
     },
     'messages.pageAfter': ({ conversationId, after, limit }, { archive }) => {
-      archive.getConversation(conversationId);
-      return archive.pageAfter(conversationId, after, limit);
+      archive.conversations.get(conversationId);
+      return archive.messages.pageAfter(conversationId, after, limit);
     },
-    'messages.around': ({ messageId, limit }, { archive }) => archive.pageAround(messageId, limit),
-    'messages.search': (query, { archive }) => archive.search(query),
+    'messages.around': ({ messageId, limit }, { archive }) => archive.messages.pageAround(messageId, limit),
+    'messages.search': (query, { archive }) => archive.messages.search(query),
     'conversations.update': ({ conversationId, ...change }, { archive, emit }) => {
-      const conversation = archive.updateConversation(conversationId, change);
+      const conversation = archive.conversations.update(conversationId, change);
       emit('conversation.changed', conversation);
       return conversation;
     },
     'conversations.delete': ({ conversationId }, { archive, emit }) => {
-      archive.deleteConversation(conversationId);
+      archive.conversations.delete(conversationId);
       emit('conversation.removed', { conversationId });
-      void archive.purgeDeleted();
+      void archive.purge.run();
       return { conversationId };
     },
   },

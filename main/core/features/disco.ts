@@ -54,7 +54,7 @@ export class DiscoFeature implements Feature {
   devicesOf(bare: string): Array<readonly string[] | undefined> {
     return [...this.devices]
       .filter(([full]) => parseJid(full)?.bare === bare)
-      .map(([, key]) => this.ctx.archive.getCaps(key)?.features);
+      .map(([, key]) => this.ctx.archive.caches.getCaps(key)?.features);
   }
 
   /** Whether a contact has devices online and every one of them says it does not support `feature`. */
@@ -96,7 +96,7 @@ export class DiscoFeature implements Feature {
     if (!caps) return false;
     const key = `${caps.node}#${caps.ver}`;
     this.devices.set(from.full, key);
-    if (!this.learning.has(key) && !this.ctx.archive.getCaps(key)) void this.learn(session, from.full, caps.ver, key);
+    if (!this.learning.has(key) && !this.ctx.archive.caches.getCaps(key)) void this.learn(session, from.full, caps.ver, key);
     return false;
   }
 
@@ -136,7 +136,7 @@ export class DiscoFeature implements Feature {
       const parsed = parseDiscoInfo(await ask(session.iqCaller, 'get', jid, discoInfoQuery(key), { ownJids: [], timeoutMs: QUERY_TIMEOUT_MS }));
       if (parsed.kind === 'rejected') throw new Error(parsed.reason);
       if (capsHash(parsed.info) !== ver) throw new Error('its features do not match the hash it advertised');
-      this.ctx.archive.putCaps(key, { identities: parsed.info.identities, features: parsed.info.features });
+      this.ctx.archive.caches.putCaps(key, { identities: parsed.info.identities, features: parsed.info.features });
     } catch (error) {
       this.ctx.log('info', `${this.ctx.bare}: capabilities of ${jid} not learnt: ${(error as Error).message}`);
     } finally {

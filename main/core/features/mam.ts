@@ -110,7 +110,7 @@ function applyPage(
   const { stanzas, queryIds, fin } = page;
   const { archive, accountId, ownBareJid } = deps;
   archive.transaction(() => {
-    let lastTs = archive.getMamState(accountId, ownBareJid)?.lastTs ?? null;
+    let lastTs = archive.sync.getMamState(accountId, ownBareJid)?.lastTs ?? null;
     for (const stanza of stanzas) {
       const result = parseMamResult(stanza, { ownBareJid, now: deps.now(), queryIds, decrypt: deps.decrypt });
       if (result.kind === 'rejected') {
@@ -119,7 +119,7 @@ function applyPage(
       }
       const parsed = result.message;
       if (parsed.kind === 'chat') {
-        const stored = archive.storeMessage(accountId, withStranger(archive, accountId, { ...parsed.record, ts: order.place(parsed.record) }));
+        const stored = archive.messages.store(accountId, withStranger(archive, accountId, { ...parsed.record, ts: order.place(parsed.record) }));
         // A correction applied to an earlier message: that message's time is no floor for what follows.
         if (stored.updated) outcome.updated.push(stored.message);
         else order.stored(parsed.record, stored.message.ts);
@@ -130,7 +130,7 @@ function applyPage(
           outcome.receipts.push({ to: parsed.replyTo, peer, messageId, ts: stored.message.ts });
         }
       } else if (parsed.kind === 'receipt') {
-        outcome.updated.push(...archive.deliverOutgoingUpTo(accountId, parsed.peer, parsed.messageId));
+        outcome.updated.push(...archive.messages.deliverOutgoingUpTo(accountId, parsed.peer, parsed.messageId));
       } else if (parsed.kind === 'error') {
         const updated = advanceBounced(archive, accountId, parsed);
         if (updated) outcome.updated.push(updated);
@@ -144,7 +144,7 @@ function applyPage(
         if (changed) outcome.updated.push(changed);
       }
     }
-    archive.setMamState(accountId, ownBareJid, { lastStanzaId: fin.last ?? previous, lastTs, complete: fin.complete });
+    archive.sync.setMamState(accountId, ownBareJid, { lastStanzaId: fin.last ?? previous, lastTs, complete: fin.complete });
   });
 }
 
@@ -176,14 +176,14 @@ async function readRecent(deps: CatchUpDeps, session: Session): Promise<Page[]> 
 }
 
 /** A bounce found in our own archive: the server that answered this query archives, so a full offline queue loses nothing. */
-function advanceBounced(archive: Archive, accountId: string, bounce: { peer: string; messageId: string; text: string; condition?: string }): MessageView | undefined {
+function advanceBounced(archive: Pick<Archive, 'messages'>, accountId: string, bounce: { peer: string; messageId: string; text: string; condition?: string }): MessageView | undefined {
   const state = bounceOutcome(bounce.condition, true);
-  return archive.advanceOutgoing(accountId, bounce.peer, bounce.messageId, state, state === 'failed' ? bounce.text : undefined);
+  return archive.messages.advanceOutgoing(accountId, bounce.peer, bounce.messageId, state, state === 'failed' ? bounce.text : undefined);
 }
 
 export async function catchUp(deps: CatchUpDeps, session: Session): Promise<CatchUpOutcome> {
   const outcome: CatchUpOutcome = { stored: [], updated: [], receipts: [], readElsewhere: new Set() };
-  const state = deps.archive.getMamState(deps.accountId, deps.ownBareJid);
+  const state = deps.archive.sync.getMamState(deps.accountId, deps.ownBareJid);
   if (!state) {
     // Oldest first, so that each is stored after what the archive put before it. Paging
     // backwards, a page's `last` is its newest message: continue forward from it next time.
@@ -275,7 +275,7 @@ export class MamFeature implements Feature {
     // A loop, not Math.min(...kept): spreading a catch-up's worth of arguments overflows the stack.
     let until = this.ctx.clock.now();
     for (const { message, created } of outcome.stored) if (created && message.ts < until) until = message.ts;
-    for (const notice of this.ctx.archive.addGapNotices(this.ctx.accountId, outcome.gapSince!, until)) this.ctx.emit('message.added', notice);
+    for (const notice of this.ctx.archive.messages.addGapNotices(this.ctx.accountId, outcome.gapSince!, until)) this.ctx.emit('message.added', notice);
   }
 
   /** Tells the window what a catch-up stored, after it is committed. */
@@ -288,7 +288,7 @@ export class MamFeature implements Feature {
     }
     // An edit or a deletion may change a chat's preview.
     for (const message of outcome.updated) if (message.editedAt !== undefined || message.retractedAt !== undefined) conversations.add(message.conversationId);
-    for (const id of conversations) this.ctx.emit('conversation.changed', this.ctx.archive.getConversation(id));
+    for (const id of conversations) this.ctx.emit('conversation.changed', this.ctx.archive.conversations.get(id));
     for (const message of outcome.updated) this.ctx.emit('message.updated', message);
   }
 }

@@ -17,9 +17,9 @@ import { mayHearFromUs } from './audience';
 export type DisplayedMarker = { peer: string; messageId: string; direction: 'in' | 'out' };
 
 /** Applies one marker to the archive: messages that became read, or the conversation whose unread count fell. */
-export function applyDisplayed(archive: Archive, accountId: string, marker: DisplayedMarker): { read: MessageView[]; conversation?: ConversationView } {
-  if (marker.direction === 'in') return { read: archive.readOutgoingUpTo(accountId, marker.peer, marker.messageId) };
-  const conversation = archive.readIncomingUpTo(accountId, marker.peer, { messageId: marker.messageId });
+export function applyDisplayed(archive: Pick<Archive, 'messages'>, accountId: string, marker: DisplayedMarker): { read: MessageView[]; conversation?: ConversationView } {
+  if (marker.direction === 'in') return { read: archive.messages.readOutgoingUpTo(accountId, marker.peer, marker.messageId) };
+  const conversation = archive.messages.readIncomingUpTo(accountId, marker.peer, { messageId: marker.messageId });
   return { read: [], ...(conversation ? { conversation } : {}) };
 }
 
@@ -42,10 +42,10 @@ export class MarkersFeature implements Feature {
   /** The user has seen the chat: nothing in it is unread any more, and the peer and my devices hear of it. */
   markRead(conversationId: number): ConversationView {
     const { archive, accountId } = this.ctx;
-    const before = archive.getConversation(conversationId);
+    const before = archive.conversations.get(conversationId);
     // Only what was unread is news to anyone; a chat read before sends nothing again.
-    const seen = before.unread > 0 ? archive.recentIncoming(conversationId, before.unread) : [];
-    const conversation = archive.markRead(conversationId);
+    const seen = before.unread > 0 ? archive.messages.recentIncoming(conversationId, before.unread) : [];
+    const conversation = archive.conversations.markRead(conversationId);
     const session = this.ctx.liveSession();
     if (!session || seen.length === 0) return conversation;
     const markable = seen.find((m) => m.markable && m.messageId);
@@ -73,7 +73,7 @@ export const markersModule: FeatureModule<MarkersFeature> = {
   events: ['message.updated', 'conversation.changed'],
   commands: {
     'conversations.markRead': ({ conversationId }, scope) => {
-      const conversation = scope.account(scope.archive.getConversation(conversationId).accountId).feature(markersModule).markRead(conversationId);
+      const conversation = scope.account(scope.archive.conversations.get(conversationId).accountId).feature(markersModule).markRead(conversationId);
       scope.emit('conversation.changed', conversation);
       return conversation;
     },

@@ -104,7 +104,7 @@ export class MdsFeature implements Feature {
 
   private apply(positions: DisplayedPosition[]): void {
     for (const { peer, stanzaId } of positions) {
-      const conversation = this.ctx.archive.readIncomingUpTo(this.ctx.accountId, peer, { stanzaId });
+      const conversation = this.ctx.archive.messages.readIncomingUpTo(this.ctx.accountId, peer, { stanzaId });
       if (conversation) this.ctx.emit('conversation.changed', conversation);
     }
   }

@@ -158,7 +158,7 @@ export class MucFeature implements Feature {
 
   /** The rooms we are in or joining, starting with those we were in last time (rejoined on the next session). */
   private get rooms(): Map<string, Room> {
-    this.loaded ??= new Map(this.ctx.archive.listRooms(this.ctx.accountId).map((r) => [r.jid, this.newRoom(r.jid, r.nick, r.subject)]));
+    this.loaded ??= new Map(this.ctx.archive.rooms.list(this.ctx.accountId).map((r) => [r.jid, this.newRoom(r.jid, r.nick, r.subject)]));
     return this.loaded;
   }
 
@@ -173,7 +173,7 @@ export class MucFeature implements Feature {
       occupantIds: false,
       nonAnonymous: false,
       membersOnly: false,
-      conversationId: this.ctx.archive.openRoomConversation(this.ctx.accountId, jid).id,
+      conversationId: this.ctx.archive.conversations.openRoom(this.ctx.accountId, jid).id,
       lastHeard: 0,
       batch: { added: new Map(), changed: new Map(), removed: new Map() },
     };
@@ -206,7 +206,7 @@ export class MucFeature implements Feature {
     session.streamManagement.on('ack', (stanza: Element) => {
       const to = parseJid(stanza.attrs.to);
       if (!stanza.is('message') || !stanza.attrs.id || !to?.resource || !this.rooms.has(to.bare)) return;
-      const updated = this.ctx.archive.advanceOutgoing(this.ctx.accountId, to.full, stanza.attrs.id, 'sent');
+      const updated = this.ctx.archive.messages.advanceOutgoing(this.ctx.accountId, to.full, stanza.attrs.id, 'sent');
       if (updated) this.ctx.emit('message.updated', updated);
     });
   }
@@ -214,7 +214,7 @@ export class MucFeature implements Feature {
   async ready(session: Session): Promise<void> {
     // A new session: the rooms know us no more. Rejoin the ones we are in (those stored) without
     // holding up the other features; a failure is on the room, for the window to show.
-    const wanted = new Set(this.ctx.archive.listRooms(this.ctx.accountId).map((room) => room.jid));
+    const wanted = new Set(this.ctx.archive.rooms.list(this.ctx.accountId).map((room) => room.jid));
     for (const room of this.rooms.values()) {
       if (!wanted.has(room.jid)) continue;
       this.disarm(room);
@@ -307,7 +307,7 @@ export class MucFeature implements Feature {
     }
     if (!info || room.created) await this.learn(session, room);
     delete room.created;
-    this.ctx.archive.putRoom(this.ctx.accountId, { jid: room.jid, nick: room.nick, ...(room.subject !== undefined ? { subject: room.subject } : {}) });
+    this.ctx.archive.rooms.put(this.ctx.accountId, { jid: room.jid, nick: room.nick, ...(room.subject !== undefined ? { subject: room.subject } : {}) });
     this.flushOutbox(session, room);
     this.arm(room);
     if (room.mam) await this.catchUp(session, room).catch((error: Error) => this.ctx.log('warn', `${room.jid}: room history catch-up failed: ${error.message}`));
@@ -351,7 +351,7 @@ export class MucFeature implements Feature {
 
   async leave(jid: string): Promise<RoomView> {
     const room = this.known(jid);
-    this.ctx.archive.removeRoom(this.ctx.accountId, jid);
+    this.ctx.archive.rooms.remove(this.ctx.accountId, jid);
     this.rooms.delete(jid);
     this.disarm(room);
     const session = this.ctx.liveSession();
@@ -459,7 +459,7 @@ export class MucFeature implements Feature {
 
   private privateMessage(parsed: ReturnType<typeof parsePrivateMessage>): void {
     if (parsed.kind !== 'private') return;
-    this.announceStored([this.ctx.archive.storeMessage(this.ctx.accountId, parsed.record)]);
+    this.announceStored([this.ctx.archive.messages.store(this.ctx.accountId, parsed.record)]);
   }
 
   private messageContext(room: Room): RoomMessageContext {
@@ -482,12 +482,12 @@ export class MucFeature implements Feature {
     const parsed = parseRoomMessage(stanza, this.messageContext(room));
     if (parsed.kind === 'subject') {
       room.subject = parsed.subject;
-      if (room.state === 'joined') this.ctx.archive.putRoom(this.ctx.accountId, { jid: room.jid, nick: room.nick, subject: parsed.subject });
+      if (room.state === 'joined') this.ctx.archive.rooms.put(this.ctx.accountId, { jid: room.jid, nick: room.nick, subject: parsed.subject });
       this.changed(room);
       return;
     }
     if (parsed.kind === 'error') {
-      const updated = this.ctx.archive.advanceOutgoing(this.ctx.accountId, room.jid, parsed.messageId, 'failed', parsed.text);
+      const updated = this.ctx.archive.messages.advanceOutgoing(this.ctx.accountId, room.jid, parsed.messageId, 'failed', parsed.text);
       if (updated) this.ctx.emit('message.updated', updated);
       return;
     }
@@ -497,7 +497,7 @@ export class MucFeature implements Feature {
     }
     if (parsed.kind === 'message') {
       const { archive, accountId } = this.ctx;
-      this.announceStored([archive.storeMessage(accountId, placeLive(archive, accountId, parsed.record))]);
+      this.announceStored([archive.messages.store(accountId, placeLive(archive, accountId, parsed.record))]);
       // The room's echo of what we sent: it reached everyone.
       if (parsed.record.direction === 'out') this.confirm(room, parsed.record);
     } else if (parsed.kind === 'echo') {
@@ -511,13 +511,13 @@ export class MucFeature implements Feature {
   private confirm(room: Room, record: Pick<MessageRecord, 'originId' | 'messageId'>): void {
     const id = record.originId ?? record.messageId;
     if (!id) return;
-    const updated = this.ctx.archive.advanceOutgoing(this.ctx.accountId, room.jid, id, 'delivered');
+    const updated = this.ctx.archive.messages.advanceOutgoing(this.ctx.accountId, room.jid, id, 'delivered');
     if (updated) this.ctx.emit('message.updated', updated);
   }
 
   /** Stores a retraction or reaction; returns the message it changed, to announce once committed. */
   private applyEvent(event: MessageEventRecord): MessageView | undefined {
-    const result = this.ctx.archive.storeEvent(this.ctx.accountId, event);
+    const result = this.ctx.archive.messages.storeEvent(this.ctx.accountId, event);
     return result.created && result.message ? result.message : undefined;
   }
 
@@ -587,7 +587,7 @@ export class MucFeature implements Feature {
     const renamed = room.nick !== occupant.nick;
     room.nick = occupant.nick;
     if (room.renaming && room.renaming.nick === occupant.nick) room.renaming.resolve();
-    if (renamed) this.ctx.archive.putRoom(this.ctx.accountId, { jid: room.jid, nick: room.nick, ...(room.subject !== undefined ? { subject: room.subject } : {}) });
+    if (renamed) this.ctx.archive.rooms.put(this.ctx.accountId, { jid: room.jid, nick: room.nick, ...(room.subject !== undefined ? { subject: room.subject } : {}) });
     // Our own presence comes last in a join (§7.2.3): the occupant list is complete.
     this.flush(room);
     if (room.state !== 'joined') {
@@ -609,7 +609,7 @@ export class MucFeature implements Feature {
     delete room.self;
     this.disarm(room);
     if (why === 'kicked' || why === 'banned' || why === 'destroyed' || why === 'affiliation-changed' || why === 'members-only') {
-      this.ctx.archive.removeRoom(this.ctx.accountId, room.jid);
+      this.ctx.archive.rooms.remove(this.ctx.accountId, room.jid);
     } else {
       // Not sent away: the service went down, or dropped us unasked. We go back when it lets us.
       room.timer = this.ctx.clock.setTimeout(() => room.state === 'left' && this.rejoin(room), RETRY_MS);
@@ -667,7 +667,7 @@ export class MucFeature implements Feature {
   /** The room's archive from the last id we hold (the newest page on a first join), deduplicated with what came live. */
   private async catchUp(session: Session, room: Room): Promise<void> {
     const { archive, accountId, log } = this.ctx;
-    const state = archive.getMamState(accountId, room.jid);
+    const state = archive.sync.getMamState(accountId, room.jid);
     let created = 0;
     // The room's archive orders everyone's messages: each new one goes after the one before it, whoever sent it.
     const order = new ArchiveOrder(state?.lastTs ?? 0, (record) => record.peer);
@@ -676,12 +676,12 @@ export class MucFeature implements Feature {
       const ours: Array<Pick<MessageRecord, 'originId' | 'messageId'>> = [];
       const changed: MessageView[] = [];
       archive.transaction(() => {
-        let lastTs = archive.getMamState(accountId, room.jid)?.lastTs ?? null;
+        let lastTs = archive.sync.getMamState(accountId, room.jid)?.lastTs ?? null;
         const ctx = { ...this.messageContext(room), queryIds: page.queryIds };
         // Messages in runs, each run stored as one batch (a third of the cost of one by one).
         let run: MessageRecord[] = [];
         const storeRun = () => {
-          for (const one of run.length ? archive.storeMessages(accountId, run, order) : []) {
+          for (const one of run.length ? archive.messages.storeBatch(accountId, run, order) : []) {
             stored.push(one);
             lastTs = Math.max(lastTs ?? 0, one.message.ts);
           }
@@ -707,7 +707,7 @@ export class MucFeature implements Feature {
           }
         }
         storeRun();
-        archive.setMamState(accountId, room.jid, { lastStanzaId: page.fin.last ?? after, lastTs, complete });
+        archive.sync.setMamState(accountId, room.jid, { lastStanzaId: page.fin.last ?? after, lastTs, complete });
       });
       created += stored.filter((s) => s.created).length;
       this.announceStored(stored);
@@ -721,7 +721,7 @@ export class MucFeature implements Feature {
     } else {
       const { gapSince } = await pageForward(this.collector, session, room.jid, state, log, apply);
       if (gapSince !== undefined) {
-        for (const notice of archive.addGapNotices(accountId, gapSince, this.ctx.clock.now(), room.jid)) this.ctx.emit('message.added', notice);
+        for (const notice of archive.messages.addGapNotices(accountId, gapSince, this.ctx.clock.now(), room.jid)) this.ctx.emit('message.added', notice);
       }
     }
     log('info', `${this.ctx.bare}: caught up ${room.jid} from its archive: ${created} new messages`);
@@ -766,7 +766,7 @@ export class MucFeature implements Feature {
     sealed.then(
       (stanza) => this.transmit(session, stanza),
       (error: Error) => {
-        const updated = this.ctx.archive.advanceOutgoing(this.ctx.accountId, room.jid, message.messageId, 'failed', `Not sent, it could not be encrypted: ${error.message}`);
+        const updated = this.ctx.archive.messages.advanceOutgoing(this.ctx.accountId, room.jid, message.messageId, 'failed', `Not sent, it could not be encrypted: ${error.message}`);
         if (updated) this.ctx.emit('message.updated', updated);
       },
     );
@@ -781,7 +781,7 @@ export class MucFeature implements Feature {
   }
 
   private flushOutbox(session: Session, room: Room): void {
-    for (const message of this.ctx.archive.pendingOutgoing(this.ctx.accountId, 'groupchat')) {
+    for (const message of this.ctx.archive.messages.pendingOutgoing(this.ctx.accountId, 'groupchat')) {
       if (message.peer === room.jid) this.transmitRoom(session, room, message);
     }
   }
@@ -790,7 +790,7 @@ export class MucFeature implements Feature {
     session.entity.send(stanza).then(
       () => {
         if (session.streamManagement.enabled) return;
-        const updated = this.ctx.archive.advanceOutgoing(this.ctx.accountId, stanza.attrs.to as string, stanza.attrs.id as string, 'sent');
+        const updated = this.ctx.archive.messages.advanceOutgoing(this.ctx.accountId, stanza.attrs.to as string, stanza.attrs.id as string, 'sent');
         if (updated) this.ctx.emit('message.updated', updated);
       },
       (error: Error) => this.ctx.log('warn', `room message not sent, will retry on rejoin: ${error.message}`),
@@ -1037,9 +1037,9 @@ export const mucModule: FeatureModule<MucFeature> = {
     },
     'rooms.sendPrivate': ({ accountId, room, nick, body }, scope) => roomFor(scope, accountId).sendPrivate(room, nick, body),
     'rooms.moderate': async ({ messageId, reason }, scope) => {
-      const message = scope.archive.getMessage(messageId);
-      const conversation = scope.archive.getConversation(message.conversationId);
-      const stanzaId = scope.archive.stanzaIdOf(messageId);
+      const message = scope.archive.messages.get(messageId);
+      const conversation = scope.archive.conversations.get(message.conversationId);
+      const stanzaId = scope.archive.messages.stanzaIdOf(messageId);
       if (conversation.kind !== 'groupchat' || !stanzaId) throw new CommandFailure('conflict', 'Only room messages the room has numbered can be retracted by a moderator.');
       await roomFor(scope, conversation.accountId).moderate(conversation.peer, stanzaId, reason);
       return { messageId };

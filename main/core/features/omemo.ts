@@ -127,7 +127,7 @@ export class OmemoFeature implements Feature {
   private async loadKeys(): Promise<Map<OmemoVersion, SqliteOmemoStore>> {
     const { vault, accountId, bare, archive, clock } = this.ctx;
     if (!vault) throw new Error('no keychain');
-    const omemo = archive.omemo();
+    const omemo = archive.omemo;
     const sealed = omemo.sealedIdentity(accountId);
     let keyText = await vault.getSecret('omemo-identity', bare);
     let identity: OwnIdentity;
@@ -189,14 +189,14 @@ export class OmemoFeature implements Feature {
 
   /** Stores a device list and tells the window when it changed (a new device is worth a notice). */
   private noteDeviceList(jid: string, version: OmemoVersion, ids: number[]): void {
-    const { changed, newDevices } = this.ctx.archive.omemo().setDeviceList(this.ctx.accountId, jid, version, ids, this.ctx.clock.now());
+    const { changed, newDevices } = this.ctx.archive.omemo.setDeviceList(this.ctx.accountId, jid, version, ids, this.ctx.clock.now());
     if (changed) this.ctx.emit('omemo.devicesChanged', { accountId: this.ctx.accountId, jid, newDevices });
   }
 
   /** A contact's devices by version: those we may write to, or (`everKnown`) all we ever saw. */
   private activeDevices(jid: string, everKnown = false): Map<OmemoVersion, number[]> {
     const devices = new Map<OmemoVersion, number[]>();
-    for (const device of this.ctx.archive.omemo().devices(this.ctx.accountId, jid)) {
+    for (const device of this.ctx.archive.omemo.devices(this.ctx.accountId, jid)) {
       if (everKnown || (device.active && device.trust !== 'untrusted')) devices.set(device.version, [...(devices.get(device.version) ?? []), device.deviceId]);
     }
     return devices;
@@ -204,7 +204,7 @@ export class OmemoFeature implements Feature {
 
   /** `members`: a room's occupants by real JID, who all get the message in one version. */
   modeFor(peer: string, members?: readonly string[]): 'omemo' | 'omemo2' | undefined {
-    const setting = this.ctx.archive.omemo().conversationSetting(this.ctx.accountId, peer);
+    const setting = this.ctx.archive.omemo.conversationSetting(this.ctx.accountId, peer);
     if (setting !== true) return undefined;
     if (members) return encryptionName(commonVersion(members.filter((jid) => jid !== this.ctx.bare).map((jid) => this.activeDevices(jid))));
     // Once on, a contact whose devices were all removed or distrusted does not silently get
@@ -275,7 +275,7 @@ export class OmemoFeature implements Feature {
 
   /** Blind trust: the first identity key seen for a device is noted; another one later is refused. */
   private acceptIdentity(jid: string, version: OmemoVersion, deviceId: number, identity: Uint8Array): boolean {
-    const omemo = this.ctx.archive.omemo();
+    const omemo = this.ctx.archive.omemo;
     const known = omemo.devices(this.ctx.accountId, jid).find((d) => d.version === version && d.deviceId === deviceId);
     if (known?.trust === 'untrusted') return false;
     if (known?.identity) return equalBytes(known.identity, identity);
@@ -392,8 +392,7 @@ export class OmemoFeature implements Feature {
 
   /** A contact's devices (all versions), with fingerprints and trust. */
   devices(jid: string): OmemoDeviceView[] {
-    return this.ctx.archive
-      .omemo()
+    return this.ctx.archive.omemo
       .devices(this.ctx.accountId, jid)
       .map((d) => ({
         version: encryptionName(d.version),
@@ -410,7 +409,7 @@ export const omemoModule: FeatureModule<OmemoFeature> = {
   create: (ctx) => new OmemoFeature(ctx),
   commands: {
     'omemo.setEnabled': ({ conversationId, enabled }, { archive, findAccount }) => {
-      const conversation = archive.getConversation(conversationId);
+      const conversation = archive.conversations.get(conversationId);
       if (conversation.kind === 'groupchat' && enabled) {
         const account = findAccount(conversation.accountId);
         if (!account) throw new CommandFailure('not-found', 'The account of this room was removed.');
@@ -419,11 +418,11 @@ export const omemoModule: FeatureModule<OmemoFeature> = {
       } else if (conversation.kind !== 'chat' && conversation.kind !== 'groupchat') {
         throw new CommandFailure('invalid-payload', 'Encryption is for one-to-one chats and group chats, not private messages in a room.', 'conversationId');
       }
-      archive.omemo().setConversationSetting(conversationId, enabled);
+      archive.omemo.setConversationSetting(conversationId, enabled);
       return { conversationId, enabled };
     },
     'omemo.devices': ({ conversationId }, scope) => {
-      const conversation = scope.archive.getConversation(conversationId);
+      const conversation = scope.archive.conversations.get(conversationId);
       const account = scope.account(conversation.accountId);
       const omemo = account.feature(omemoModule);
       return {
@@ -437,7 +436,7 @@ export const omemoModule: FeatureModule<OmemoFeature> = {
     },
     'omemo.setTrust': ({ accountId, jid, deviceId, trust }, { archive, account, emit }) => {
       account(accountId);
-      if (!archive.omemo().setTrust(accountId, jid, deviceId, trust as Trust)) throw new CommandFailure('not-found', `No device ${deviceId} of ${jid} is known.`);
+      if (!archive.omemo.setTrust(accountId, jid, deviceId, trust as Trust)) throw new CommandFailure('not-found', `No device ${deviceId} of ${jid} is known.`);
       emit('omemo.devicesChanged', { accountId, jid, newDevices: [] });
       return { accountId, jid, deviceId, trust };
     },

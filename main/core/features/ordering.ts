@@ -12,9 +12,9 @@ const key = (record: MessageRecord) => `${record.peer}\n${record.sender}`;
  * that arrived live earlier in the same second. Only a first connect's reading of the backlog
  * (`keepServerTime`, see ChatFeature.release) places offline messages among older history.
  */
-export function placeLive(archive: Archive, accountId: string, record: MessageRecord, keepServerTime = false): MessageRecord {
+export function placeLive(archive: Pick<Archive, 'conversations'>, accountId: string, record: MessageRecord, keepServerTime = false): MessageRecord {
   if (keepServerTime) return record;
-  const floor = archive.newestTs(accountId, record.peer) ?? 0;
+  const floor = archive.conversations.newestTs(accountId, record.peer) ?? 0;
   return record.ts >= floor ? record : { ...record, ts: floor };
 }
 

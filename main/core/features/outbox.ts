@@ -16,7 +16,7 @@ export function storePending(
   extras: PendingExtras = {},
 ): MessageView & { messageId: string } {
   const messageId = randomUUID();
-  const { message, conversation } = ctx.archive.storeMessage(ctx.accountId, {
+  const { message, conversation } = ctx.archive.messages.store(ctx.accountId, {
     peer,
     direction: 'out',
     sender: ctx.bare,

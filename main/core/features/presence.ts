@@ -19,7 +19,7 @@ export class PresenceFeature implements Feature {
   }
 
   constructor(private readonly ctx: FeatureContext) {
-    this.own = ctx.archive.getOwnPresence(ctx.accountId) ?? { show: 'available' };
+    this.own = ctx.archive.accounts.getOwnPresence(ctx.accountId) ?? { show: 'available' };
   }
 
   best(jid: string): { show: PresenceShow; status?: string; idleSince?: number } {
@@ -32,7 +32,7 @@ export class PresenceFeature implements Feature {
 
   /** Remembers our presence and, when online, shows it now. */
   async set(presence: OwnPresence): Promise<void> {
-    this.ctx.archive.setOwnPresence(this.ctx.accountId, presence);
+    this.ctx.archive.accounts.setOwnPresence(this.ctx.accountId, presence);
     this.own = { ...presence };
     // A send that fails is not lost: the next connect sends what is stored as initial presence.
     await this.announcedOn?.entity

@@ -19,9 +19,9 @@ import type { CommandScope, Feature, FeatureContext, FeatureModule } from './fea
  * the message it changed. Only for a conversation we have: someone we never talked with gets no
  * chat made for them by naming a message. The archive lets only a message's author retract it.
  */
-export function applyRelationEvent(archive: Archive, accountId: string, event: MessageEventRecord): MessageView | undefined {
-  if (!archive.findConversation(accountId, event.peer)) return undefined;
-  const { message, created } = archive.storeEvent(accountId, event);
+export function applyRelationEvent(archive: Pick<Archive, 'conversations' | 'messages'>, accountId: string, event: MessageEventRecord): MessageView | undefined {
+  if (!archive.conversations.find(accountId, event.peer)) return undefined;
+  const { message, created } = archive.messages.storeEvent(accountId, event);
   return created && message ? message : undefined;
 }
 
@@ -34,7 +34,7 @@ export class RelationsFeature implements Feature {
     session.streamManagement.on('ack', (stanza: Element) => {
       const peer = parseJid(stanza.attrs.to)?.bare;
       const relation = stanza.is('message') && (parseCorrection(stanza) !== undefined || parseRelationEvent(stanza) !== undefined);
-      if (relation && stanza.attrs.id && peer) this.ctx.archive.eventSent(this.ctx.accountId, peer, stanza.attrs.id);
+      if (relation && stanza.attrs.id && peer) this.ctx.archive.messages.eventSent(this.ctx.accountId, peer, stanza.attrs.id);
     });
   }
 
@@ -47,14 +47,14 @@ export class RelationsFeature implements Feature {
   /** A message changed: the window hears of it, and of its chat when the preview may have changed with it. */
   announce(message: MessageView): void {
     this.ctx.emit('message.updated', message);
-    if (message.editedAt !== undefined || message.retractedAt !== undefined) this.ctx.emit('conversation.changed', this.ctx.archive.getConversation(message.conversationId));
+    if (message.editedAt !== undefined || message.retractedAt !== undefined) this.ctx.emit('conversation.changed', this.ctx.archive.conversations.get(message.conversationId));
   }
 
   /** Corrects one of my messages: the new text shows at once and goes out when it can. */
   correct(messageId: number, body: string): MessageView {
     const target = this.ownMessage(messageId, 'edit');
     const id = randomUUID();
-    const { message, updated } = this.ctx.archive.storeMessage(this.ctx.accountId, {
+    const { message, updated } = this.ctx.archive.messages.store(this.ctx.accountId, {
       peer: target.peer,
       direction: 'out',
       sender: this.ctx.bare,
@@ -76,7 +76,7 @@ export class RelationsFeature implements Feature {
   react(messageId: number, emojis: string[]): MessageView {
     const wrong = emojis.find((emoji) => !isEmoji(emoji));
     if (wrong !== undefined) throw new CommandFailure('invalid-payload', `“${wrong.slice(0, 40)}” is not an emoji.`, 'emojis');
-    const target = this.ctx.archive.messageRefs(messageId);
+    const target = this.ctx.archive.messages.refs(messageId);
     if (target.notice) throw new CommandFailure('invalid-payload', 'This is a notice, not a message: it takes no reactions.');
     if (target.retracted) throw new CommandFailure('conflict', 'This message was deleted: it takes no reactions.');
     const ref = target.originId ?? target.messageId;
@@ -94,16 +94,16 @@ export class RelationsFeature implements Feature {
   /** Sends our relations the server has not acknowledged, oldest first, except those the stream still holds. */
   flushOutbox(session: Session): void {
     const inStream = new Set(unacknowledged(session.streamManagement).map((stanza) => stanza.attrs.id as string));
-    for (const event of this.ctx.archive.pendingEvents(this.ctx.accountId)) {
+    for (const event of this.ctx.archive.messages.pendingEvents(this.ctx.accountId)) {
       // A correction of a message since retracted has nothing left to say.
-      if (event.kind === 'correction' && event.payload === '') this.ctx.archive.eventSent(this.ctx.accountId, event.peer, event.id);
+      if (event.kind === 'correction' && event.payload === '') this.ctx.archive.messages.eventSent(this.ctx.accountId, event.peer, event.id);
       else if (!inStream.has(event.id)) this.send(session, event);
     }
   }
 
   private storeEvent(target: MessageRefs, relation: Pick<MessageEventRecord, 'kind' | 'target' | 'emojis'>, payload: string): MessageView {
     const id = randomUUID();
-    const { message } = this.ctx.archive.storeEvent(this.ctx.accountId, {
+    const { message } = this.ctx.archive.messages.storeEvent(this.ctx.accountId, {
       ...relation,
       peer: target.peer,
       sender: this.ctx.bare,
@@ -119,7 +119,7 @@ export class RelationsFeature implements Feature {
   }
 
   private ownMessage(messageId: number, verb: 'edit' | 'delete'): MessageRefs {
-    const target = this.ctx.archive.messageRefs(messageId);
+    const target = this.ctx.archive.messages.refs(messageId);
     if (target.direction !== 'out' || target.sender !== this.ctx.bare || target.notice) {
       throw new CommandFailure('invalid-payload', `Only your own messages can be ${verb === 'edit' ? 'edited' : 'deleted'}.`);
     }
@@ -137,7 +137,7 @@ export class RelationsFeature implements Feature {
     session.entity.send(relationMessage(event)).then(
       () => {
         // Without stream management the write is the best confirmation we get.
-        if (!session.streamManagement.enabled) this.ctx.archive.eventSent(this.ctx.accountId, event.peer, event.id);
+        if (!session.streamManagement.enabled) this.ctx.archive.messages.eventSent(this.ctx.accountId, event.peer, event.id);
       },
       (error: Error) => this.ctx.log('warn', `send failed, will retry on reconnect: ${error.message}`),
     );
@@ -146,7 +146,7 @@ export class RelationsFeature implements Feature {
 
 /** The relations feature of the account a message belongs to; a removed account says so. */
 function featureFor(scope: CommandScope, messageId: number): RelationsFeature {
-  const { accountId } = scope.archive.messageRefs(messageId);
+  const { accountId } = scope.archive.messages.refs(messageId);
   const account = scope.findAccount(accountId);
   if (!account) throw new CommandFailure('not-found', 'The account of this chat was removed. Add it again to change its messages.');
   return account.feature(relationsModule);
@@ -154,7 +154,7 @@ function featureFor(scope: CommandScope, messageId: number): RelationsFeature {
 
 /** Corrections and reactions are not encrypted yet: for an encrypted message they would go out in clear. */
 function refuseForEncrypted(scope: CommandScope, messageId: number, what: string): void {
-  if (scope.archive.getMessage(messageId).encryption) {
+  if (scope.archive.messages.get(messageId).encryption) {
     throw new CommandFailure('invalid-payload', `An encrypted message cannot be ${what} yet: it would go out unencrypted.`, 'messageId');
   }
 }

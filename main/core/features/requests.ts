@@ -75,7 +75,7 @@ export class MessageRequestsFeature {
   }
 
   private settleConversation(jid: string, decision: 'accepted' | 'declined'): void {
-    const conversation = this.ctx.archive.decideRequest(this.ctx.accountId, jid, decision);
+    const conversation = this.ctx.archive.conversations.decideRequest(this.ctx.accountId, jid, decision);
     if (conversation) this.ctx.emit('conversation.changed', conversation);
   }
 }
@@ -98,7 +98,7 @@ export const requestsModule: FeatureModule<MessageRequestsFeature> = {
       await scope.account(accountId).feature(requestsModule).answer(jid, answer);
       return { accountId, jid };
     },
-    'messageRequests.list': (_payload, { archive }) => archive.listMessageRequests(),
+    'messageRequests.list': (_payload, { archive }) => archive.conversations.listRequests(),
     'requests.decide': async ({ items, action }, scope) => {
       const byAccount = new Map<string, string[]>();
       for (const { accountId, jid } of items) byAccount.set(accountId, [...new Set([...(byAccount.get(accountId) ?? []), jid])]);

@@ -46,7 +46,7 @@ export class RosterFeature implements Feature {
   }
 
   contacts(): ContactView[] {
-    return this.ctx.archive.listRoster(this.ctx.accountId).map((item) => ({
+    return this.ctx.archive.roster.list(this.ctx.accountId).map((item) => ({
       accountId: this.ctx.accountId,
       jid: item.jid,
       ...(item.name ? { name: item.name } : {}),
@@ -58,7 +58,7 @@ export class RosterFeature implements Feature {
   }
 
   item(jid: string): RosterItem | undefined {
-    return this.ctx.archive.listRoster(this.ctx.accountId).find((item) => item.jid === jid);
+    return this.ctx.archive.roster.list(this.ctx.accountId).find((item) => item.jid === jid);
   }
 
   wire(session: Session): void {
@@ -82,9 +82,9 @@ export class RosterFeature implements Feature {
       const { archive, accountId } = this.ctx;
       // The change and the version it brings commit together, so the cache always matches its version.
       archive.transaction(() => {
-        if (change.kind === 'set') archive.upsertContact(accountId, change.item);
-        else archive.removeContact(accountId, change.jid);
-        if (change.ver !== undefined) archive.setRosterVersion(accountId, change.ver);
+        if (change.kind === 'set') archive.roster.upsert(accountId, change.item);
+        else archive.roster.remove(accountId, change.jid);
+        if (change.ver !== undefined) archive.sync.setRosterVersion(accountId, change.ver);
       });
       if (change.kind === 'set') this.ctx.hooks.notify('roster.items', [change.item]);
       this.announce();
@@ -95,13 +95,13 @@ export class RosterFeature implements Feature {
   async online(session: Session): Promise<void> {
     const { archive, accountId, bare } = this.ctx;
     // "" asks for the whole roster with its version, where we hold none yet.
-    const ver = this.versioned.has(session) ? (archive.getRosterVersion(accountId) ?? '') : undefined;
+    const ver = this.versioned.has(session) ? (archive.sync.getRosterVersion(accountId) ?? '') : undefined;
     const result = parseRosterResult(await session.iqCaller.request(xml('iq', { type: 'get' }, rosterQuery(ver))), bare);
     if (result.kind === 'rejected') throw new Error(`rejected ${result.reason}`);
     if (result.kind === 'full') {
       archive.transaction(() => {
-        archive.replaceRoster(accountId, result.items);
-        archive.setRosterVersion(accountId, result.ver ?? null);
+        archive.roster.replace(accountId, result.items);
+        archive.sync.setRosterVersion(accountId, result.ver ?? null);
       });
       this.ctx.hooks.notify('roster.items', result.items);
     } else {
@@ -130,7 +130,7 @@ export class RosterFeature implements Feature {
       );
     }
     const subscription = item?.subscription ?? 'none';
-    const theyAsked = this.ctx.archive.listSubscriptionRequests(this.ctx.accountId).some((r) => r.jid === jid);
+    const theyAsked = this.ctx.archive.roster.listSubscriptionRequests(this.ctx.accountId).some((r) => r.jid === jid);
     const presences: Element[] = [];
     if (subscription !== 'to' && subscription !== 'both' && (!item?.ask || this.refused.has(jid))) presences.push(subscriptionPresence(jid, 'subscribe'));
     if (subscription !== 'from' && subscription !== 'both' && (theyAsked || (this.preApproving.has(session) && !item?.approved))) {

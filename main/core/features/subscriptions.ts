@@ -36,7 +36,7 @@ export class SubscriptionsFeature implements Feature {
   }
 
   list(): SubscriptionRequestView[] {
-    return this.ctx.archive.listSubscriptionRequests(this.ctx.accountId).map((request) => ({ accountId: this.ctx.accountId, ...request }));
+    return this.ctx.archive.roster.listSubscriptionRequests(this.ctx.accountId).map((request) => ({ accountId: this.ctx.accountId, ...request }));
   }
 
   stanza(stanza: Element, session: Session): boolean {
@@ -56,11 +56,11 @@ export class SubscriptionsFeature implements Feature {
           break;
         }
         const { from: jid, nick, status } = parsed;
-        if (!this.request(jid) && archive.countSubscriptionRequests(accountId) >= MAX_PENDING_REQUESTS) {
+        if (!this.request(jid) && archive.roster.countSubscriptionRequests(accountId) >= MAX_PENDING_REQUESTS) {
           this.ctx.log('warn', `${this.ctx.bare}: dropped a subscription request from ${jid}: ${MAX_PENDING_REQUESTS} are waiting already`);
           break;
         }
-        const stored = archive.putSubscriptionRequest(accountId, {
+        const stored = archive.roster.putSubscriptionRequest(accountId, {
           jid,
           ...(nick ? { nick } : {}),
           ...(status ? { status } : {}),
@@ -70,7 +70,7 @@ export class SubscriptionsFeature implements Feature {
         break;
       }
       case 'withdrawn':
-        if (archive.removeSubscriptionRequest(accountId, parsed.from)) this.announce([], [parsed.from]);
+        if (archive.roster.removeSubscriptionRequest(accountId, parsed.from)) this.announce([], [parsed.from]);
         break;
       case 'rejected':
         this.ctx.log('warn', `${this.ctx.bare}: rejected ${parsed.reason}`);
@@ -83,12 +83,12 @@ export class SubscriptionsFeature implements Feature {
 
   /** The request of `jid` is settled (answered here, or they were blocked): it no longer waits. */
   forget(jid: string): void {
-    if (this.ctx.archive.removeSubscriptionRequest(this.ctx.accountId, jid)) this.announce([], [jid]);
+    if (this.ctx.archive.roster.removeSubscriptionRequest(this.ctx.accountId, jid)) this.announce([], [jid]);
   }
 
   /** A request answered elsewhere (another device approved it) is no longer waiting. */
   private settle(items: readonly RosterItem[]): void {
-    const removed = items.filter((item) => sharesPresence(item) && this.ctx.archive.removeSubscriptionRequest(this.ctx.accountId, item.jid));
+    const removed = items.filter((item) => sharesPresence(item) && this.ctx.archive.roster.removeSubscriptionRequest(this.ctx.accountId, item.jid));
     if (removed.length > 0) this.announce([], removed.map((item) => item.jid));
   }
 

@@ -263,9 +263,14 @@ export class ChatFeature implements Feature {
       );
     if (!message.encryption) return void write(plain);
     // An encrypted message is sealed first (in order, so the outbox keeps its order); one that
-    // cannot be sealed fails, and is never sent in clear.
+    // cannot be sealed fails, and is never sent in clear. Should the stream drop meanwhile, it
+    // stays pending: the next stream's outbox sends it in its place, behind nothing newer.
     const sealed = this.encryption ? this.encryption.seal(peer, plain) : Promise.reject(new Error('end-to-end encryption is not available'));
-    sealed.then(write, (error: Error) => this.advance(peer, messageId, 'failed', `Not sent, it could not be encrypted: ${error.message}`));
+    const stale = () => this.ctx.liveSession() !== session;
+    sealed.then(
+      (stanza) => void (stale() || write(stanza)),
+      (error: Error) => stale() || this.advance(peer, messageId, 'failed', `Not sent, it could not be encrypted: ${error.message}`),
+    );
   }
 
   /** What a reply quotes, as the answered message reads now (empty when we do not have it). */

@@ -173,9 +173,13 @@ export class RelationsFeature implements Feature {
     };
     // A retraction does not overtake the correction or reaction still being sealed before it.
     if (!encryption) return void (this.encryption ? this.encryption.afterSealing(() => void write(plain)) : write(plain));
-    // Never in clear: one that cannot be encrypted now stays pending and is tried again on the next connect.
+    // Never in clear: one that cannot be encrypted now stays pending and is tried again on the
+    // next connect; one sealed after its stream dropped is the next stream's outbox's to send.
     const sealed = this.encryption ? this.encryption.seal(event.peer, plain) : Promise.reject(new Error('end-to-end encryption is not available'));
-    sealed.then(write, (error: Error) => this.ctx.log('warn', `${this.ctx.bare}: ${event.kind} not sent, it could not be encrypted: ${error.message}`));
+    sealed.then(
+      (stanza) => void (this.ctx.liveSession() === session && write(stanza)),
+      (error: Error) => this.ctx.log('warn', `${this.ctx.bare}: ${event.kind} not sent, it could not be encrypted: ${error.message}`),
+    );
   }
 }
 

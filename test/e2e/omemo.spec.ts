@@ -180,14 +180,25 @@ test('bob answers encrypted once he turns it on; a message nobody can decrypt sa
   await expect(broken.getByTestId('message-body')).toContainText('could not be decrypted');
   await expect(broken.getByTestId('message-lock')).toHaveAccessibleName('Could not be decrypted');
 
-  // Encrypted messages offer no reaction or correction (they would go out in clear).
+  await shoot(alice, testInfo, 'lock-states');
+});
+
+test('alice edits an encrypted message and bob reacts to it: both stay encrypted, and each sees the other’s change', async ({}, testInfo) => {
   const mine = message(alice, 'Only you can read this');
   await mine.hover();
-  await expect(mine.getByTestId('message-react')).toHaveCount(0);
   await mine.getByTestId('message-more').click();
   const menu = alice.getByTestId('message-menu').filter({ visible: true });
-  await expect(menu.getByTestId('menu-reply')).toBeVisible();
-  await expect(menu.getByTestId('menu-edit')).toHaveCount(0);
-  await alice.keyboard.press('Escape');
-  await shoot(alice, testInfo, 'lock-states');
+  await menu.getByTestId('menu-edit').click();
+  const composer = alice.getByTestId('composer');
+  await composer.fill('Only you can read this, edited');
+  await composer.press('Enter');
+  await expect(message(bob, 'Only you can read this, edited')).toHaveCount(1);
+  await expect(lockOf(bob, 'Only you can read this, edited')).toHaveAttribute('data-lock', 'encrypted');
+
+  const theirs = message(bob, 'Only you can read this, edited');
+  await theirs.hover();
+  await theirs.getByTestId('message-react').click();
+  await bob.getByTestId('reaction-picker').getByTestId('quick-reaction').first().click();
+  await expect(message(alice, 'Only you can read this, edited').locator('.reactions')).toContainText('👍');
+  await shoot(alice, testInfo, 'encrypted-edit-reaction');
 });

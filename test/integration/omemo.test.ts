@@ -10,8 +10,8 @@ import { FALLBACK_BODY } from '../../main/core/xmpp/omemo';
 
 const NS_MAM = 'urn:xmpp:mam:2';
 
-/** Every message body and OMEMO element the server archived for `client`'s account. */
-type Archived = { from: string; body: string | null; encrypted: boolean; keyExchangeTo: number[] };
+/** The message bodies and OMEMO elements of the newest 50 the server archived for `client`'s account. */
+type Archived = { from: string; body: string | null; encrypted: boolean; keyExchangeTo: number[]; xml: string };
 async function serverArchive(client: RawClient): Promise<Archived[]> {
   const queryid = `q${Date.now()}`;
   const found: Archived[] = [];
@@ -24,10 +24,12 @@ async function serverArchive(client: RawClient): Promise<Archived[]> {
       body: inner.getChildText('body'),
       encrypted: inner.getChildren('encrypted').length > 0,
       keyExchangeTo: keys.filter((k) => k.attrs.kex === 'true').map((k) => Number(k.attrs.rid)),
+      xml: inner.toString(),
     });
   };
   client.entity.on('stanza', onStanza);
-  await client.iqCaller.set(xml('query', { xmlns: NS_MAM, queryid }));
+  // The newest page (RSM <before/>): the server's page holds at most 50.
+  await client.iqCaller.set(xml('query', { xmlns: NS_MAM, queryid }, xml('set', { xmlns: 'http://jabber.org/protocol/rsm' }, xml('max', {}, '50'), xml('before'))));
   client.entity.off('stanza', onStanza);
   return found;
 }
@@ -66,7 +68,7 @@ describe('OMEMO through a real server', () => {
     await alice.waitForState(aliceId, (s) => s.connection.state === 'online');
     await bob.waitForState(bobId, (s) => s.connection.state === 'online');
     toBob = (await alice.call('conversations.open', { accountId: aliceId, peer: bobJid })).id;
-    // Off until turned on (the window shows no lock state yet): both turn it on for this chat.
+    // Off until turned on (omemo.ts, `encryptionFor`): both turn it on for this chat.
     await alice.call('omemo.setEnabled', { conversationId: toBob, enabled: true });
     const toAlice = (await bob.call('conversations.open', { accountId: bobId, peer: aliceJid })).id;
     await bob.call('omemo.setEnabled', { conversationId: toAlice, enabled: true });
@@ -220,7 +222,7 @@ describe('OMEMO through a real server', () => {
   it('refuses to send in clear when encryption is on and the contact has no OMEMO device', async () => {
     const carolJid = await server.register('carol', 'carol-pw');
     const toCarol = (await alice.call('conversations.open', { accountId: aliceId, peer: carolJid })).id;
-    // Off by default for someone without OMEMO devices; the user turns it on.
+    // Off until the user turns it on.
     expect((await alice.call('omemo.devices', { conversationId: toCarol })).encryption).toBeNull();
     await alice.call('omemo.setEnabled', { conversationId: toCarol, enabled: true });
     const carol = await connectRaw(server, carolJid, 'carol-pw');
@@ -239,5 +241,53 @@ describe('OMEMO through a real server', () => {
     } finally {
       await carol.stop();
     }
+  });
+  it('an edit, a reaction and a deletion reach the other side as they would expect, their words never in clear', async () => {
+    const toAlice = (await bob.call('conversations.list', {})).find((c) => c.peer === aliceJid)!.id;
+    expect((await bob.call('omemo.devices', { conversationId: toAlice })).encryption).toBe('omemo2');
+    let from = bob.events.length;
+    const sent = await alice.call('messages.send', { conversationId: toBob, body: 'See you at five' });
+    expect(sent.encryption).toBe('omemo2');
+    const original = await bob.waitFor('message.added', (m) => m.body === 'See you at five', undefined, from);
+
+    from = bob.events.length;
+    await alice.call('messages.correct', { messageId: sent.id, body: 'See you at six' });
+    const edited = await bob.waitFor('message.updated', (m) => m.id === original.id && m.body === 'See you at six', undefined, from);
+    expect(edited).toMatchObject({ encryption: 'omemo2', editedAt: expect.any(Number) });
+    // The correction replaced the message: it is not a message of its own.
+    const page = await bob.call('messages.page', { conversationId: toAlice, limit: 50 });
+    expect(page.messages.filter((m) => m.body.startsWith('See you at'))).toHaveLength(1);
+
+    const aliceFrom = alice.events.length;
+    await bob.call('messages.react', { messageId: original.id, emojis: ['🎉'] });
+    const reacted = await alice.waitFor('message.updated', (m) => m.id === sent.id && (m.reactions ?? []).some((r) => r.emoji === '🎉'), undefined, aliceFrom);
+    expect(reacted.reactions).toEqual([{ emoji: '🎉', from: [bobJid] }]);
+
+    from = bob.events.length;
+    await alice.call('messages.retract', { messageId: sent.id });
+    await bob.waitFor('message.updated', (m) => m.id === original.id && m.retractedAt !== undefined, undefined, from);
+
+    const raw = await connectRaw(server, bobJid, 'bob-pw', 'inspector');
+    try {
+      const archived = (await serverArchive(raw)).map((m) => m.xml).join('\n');
+      // The server kept the correction and the reaction, and can read neither.
+      expect(archived).not.toContain('See you at');
+      expect(archived).not.toContain('🎉');
+      expect(archived).toContain('urn:xmpp:message-retract:1');
+    } finally {
+      await raw.stop();
+    }
+  });
+
+  it('keeps an explicit off: alice turns encryption off for bob and what she sends then goes in clear, saying so', async () => {
+    await alice.call('omemo.setEnabled', { conversationId: toBob, enabled: false });
+    expect((await alice.call('omemo.devices', { conversationId: toBob })).encryption).toBeNull();
+    const from = bob.events.length;
+    const plain = await alice.call('messages.send', { conversationId: toBob, body: 'In clear on purpose' });
+    expect(plain.encryption).toBeUndefined();
+    const received = await bob.waitFor('message.added', (m) => m.body === 'In clear on purpose', undefined, from);
+    expect(received.encryption).toBeUndefined();
+    await alice.call('omemo.setEnabled', { conversationId: toBob, enabled: true });
+    expect((await alice.call('omemo.devices', { conversationId: toBob })).encryption).toBe('omemo2');
   });
 });

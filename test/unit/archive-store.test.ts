@@ -155,6 +155,16 @@ describe('archive: each message once, with its relations', () => {
     expect(bodies(original.conversation.id)).toEqual(['see you at 6']);
   });
 
+  it('keeps a correction in clear of an encrypted message as a message of its own', () => {
+    const { archive } = fx;
+    const original = archive.messages.store(ACCOUNT, fromPeer(1, { body: 'the code is 4711', encryption: 'omemo2', senderDevice: 7 }));
+    const plain = archive.messages.store(ACCOUNT, fromPeer(2, { body: 'the code is 0000', replaces: 'peer-1' }));
+    expect(plain.created).toBe(true);
+    expect(plain.message.encryption).toBeUndefined();
+    const sealed = archive.messages.store(ACCOUNT, fromPeer(3, { body: 'the code is 4712', replaces: 'peer-1', encryption: 'omemo2', senderDevice: 7 }));
+    expect(sealed).toMatchObject({ created: false, updated: true, message: { id: original.message.id, body: 'the code is 4712', encryption: 'omemo2' } });
+  });
+
   it('does not let anyone but the author correct or retract a message', () => {
     const { archive } = fx;
     const original = archive.messages.store(ACCOUNT, toPeer(1, { body: 'I owe you 10' }));

@@ -12,11 +12,12 @@ import { RelationsFeature } from '../../main/core/features/relations';
 import type { Session } from '../../main/core/xmpp/session';
 import type { MessageView } from '../../preload/contract';
 import { ACCOUNT, ME, PEER, makeArchive } from './archive-support';
-import { OmemoFeature, encryptionFor, sealIdentityKey, unsealIdentityKey } from '../../main/core/features/omemo';
+import { OmemoFeature, encryptionFor, inOrder, sealIdentityKey, unsealIdentityKey } from '../../main/core/features/omemo';
 import { random } from '../../main/core/omemo/primitives';
 import { buildDeviceList, NODE_DEVICES } from '../../main/core/omemo/xml';
-import { chatMessage, parseMessage } from '../../main/core/xmpp/chat';
-import { chooseVersion, encryptedStanza, FALLBACK_BODY, findEncrypted, NS_EME, parseDeviceListPush, publishItem } from '../../main/core/xmpp/omemo';
+import { chatMessage, parseMessage, type Decryptor } from '../../main/core/xmpp/chat';
+import { NS_CORRECT, relationMessage } from '../../main/core/xmpp/relations';
+import { chooseVersion, encryptedStanza, FALLBACK_BODY, findEncrypted, NS_EME, parseDeviceListPush, publishItem, sealedContent } from '../../main/core/xmpp/omemo';
 
 const own = 'alice@heron.example';
 const event = (from: string | undefined, node: string, payload = buildDeviceList('legacy', [{ id: 7 }, { id: 9 }])) =>
@@ -61,12 +62,12 @@ describe('which version, and whether to encrypt', () => {
     expect(chooseVersion(new Map())).toBeUndefined();
   });
 
-  it('is off until the user turns it on, even for contacts whose devices support it', () => {
+  it('is off until the user turns it on, whatever devices the contact has', () => {
     const devices = new Map([['legacy', [1]]] as const);
     expect(encryptionFor(undefined, devices)).toBeUndefined();
-    expect(encryptionFor(true, devices)).toBe('legacy');
-    expect(encryptionFor(undefined, new Map())).toBeUndefined();
     expect(encryptionFor(false, devices)).toBeUndefined();
+    expect(encryptionFor(true, devices)).toBe('legacy');
+    expect(encryptionFor(true, new Map([['legacy', [1]], ['omemo2', [1]]] as const))).toBe('omemo2');
     // Switched on with no device known: still encrypted, so sending fails rather than going in clear.
     expect(encryptionFor(true, new Map())).toBe('legacy');
   });
@@ -96,6 +97,33 @@ describe('the encrypted stanza', () => {
     expect(findEncrypted(stanza)).toMatchObject({ version: 'omemo2', encrypted: { sid: 5, keys: [{ rid: 1, jid: 'bob@heron.example' }] } });
   });
 
+  const correction = relationMessage({ kind: 'correction', peer: 'bob@heron.example', id: 'c1', target: 'm1', payload: 'the fixed secret' });
+  const reaction = relationMessage({ kind: 'reaction', peer: 'bob@heron.example', id: 'r1', target: 'm1', payload: JSON.stringify(['👍']) });
+  const encrypted = (ns: string) => xml('encrypted', { xmlns: ns });
+
+  it('puts a correction inside the OMEMO 2 envelope, and in 0.3 encrypts its text and leaves the id it names beside it', () => {
+    expect(sealedContent(correction, 'omemo2').map((c) => c.toString())).toEqual([
+      '<body xmlns="jabber:client">the fixed secret</body>',
+      '<replace xmlns="urn:xmpp:message-correct:0" id="m1"/>',
+    ]);
+    const two = encryptedStanza(correction, 'omemo2', encrypted('urn:xmpp:omemo:2'));
+    expect(two.toString()).not.toContain('the fixed secret');
+    expect(two.getChild('replace', NS_CORRECT)).toBeUndefined();
+    expect(two.getChildText('body')).toBe(FALLBACK_BODY);
+
+    const legacy = encryptedStanza(correction, 'legacy', encrypted('eu.siacs.conversations.axolotl'));
+    expect(legacy.toString()).not.toContain('the fixed secret');
+    expect(legacy.getChild('replace', NS_CORRECT)?.attrs.id).toBe('m1');
+  });
+
+  it('carries a reaction only inside the OMEMO 2 envelope, with no fallback body to show as a message', () => {
+    expect(sealedContent(reaction, 'omemo2').map((c) => c.name)).toEqual(['reactions']);
+    const two = encryptedStanza(reaction, 'omemo2', encrypted('urn:xmpp:omemo:2'));
+    expect(two.toString()).not.toContain('👍');
+    expect(two.getChild('body')).toBeUndefined();
+    expect(two.getChild('store', 'urn:xmpp:hints')).toBeDefined();
+  });
+
   it('publishes with open access so contacts can encrypt to us', () => {
     const form = publishItem(NODE_DEVICES.omemo2, 'current', buildDeviceList('omemo2', [{ id: 1 }]), '1').getChild('publish-options')!.getChild('x')!;
     const value = (name: string) => form.getChildren('field').find((f) => f.attrs.var === name)?.getChildText('value');
@@ -116,6 +144,37 @@ describe('reading an encrypted message through the chat parser', () => {
     expect(parsed).toMatchObject({ kind: 'chat', record: { body: 'This message could not be decrypted: no session.', encryption: 'omemo2', senderDevice: 4, undecryptable: true } });
   });
 
+  const envelope = (...content: Element[]): Decryptor => () => ({ kind: 'text', body: content.find((c) => c.name === 'body')?.text() ?? '', content, encryption: 'omemo2', senderDevice: 4 });
+  const body = (text: string) => xml('body', { xmlns: 'jabber:client' }, text);
+
+  it("reads an OMEMO 2 correction from the envelope, and ignores one outside it (XEP-0420: it was not encrypted)", () => {
+    const inside = parseMessage(stanza, { ownBareJid: own, now: 1, decrypt: envelope(body('fixed'), xml('replace', { xmlns: NS_CORRECT, id: 'm1' })) });
+    expect(inside).toMatchObject({ kind: 'chat', record: { body: 'fixed', replaces: 'm1', encryption: 'omemo2' } });
+    const outside = xml('message', { ...stanza.attrs }, ...stanza.children, xml('replace', { xmlns: NS_CORRECT, id: 'm1' }));
+    const parsed = parseMessage(outside, { ownBareJid: own, now: 1, decrypt: envelope(body('not a correction')) });
+    expect(parsed.kind === 'chat' && parsed.record.replaces).toBeUndefined();
+  });
+
+  it('reads a 0.3 correction: the decrypted text, the id it names beside the encrypted element', () => {
+    const legacy = xml('message', { ...stanza.attrs }, xml('body', {}, FALLBACK_BODY), xml('encrypted', { xmlns: 'eu.siacs.conversations.axolotl' }), xml('replace', { xmlns: NS_CORRECT, id: 'm1' }));
+    const parsed = parseMessage(legacy, { ownBareJid: own, now: 1, decrypt: () => ({ kind: 'text', body: 'fixed', encryption: 'omemo', senderDevice: 4 }) });
+    expect(parsed).toMatchObject({ kind: 'chat', record: { body: 'fixed', replaces: 'm1', encryption: 'omemo', sender: 'bob@heron.example' } });
+  });
+
+  it("seals an OMEMO 2 reply with its fallback marks, so the other side cuts the quote", () => {
+    const plain = chatMessage('bob@heron.example', 'm2', 'sure', { id: 'm1', quoted: 'lunch?' });
+    const content = sealedContent(plain, 'omemo2');
+    expect(content.map((c) => c.name)).toEqual(['body', 'reply', 'fallback']);
+    expect(encryptedStanza(plain, 'omemo2', xml('encrypted', { xmlns: 'urn:xmpp:omemo:2' })).getChild('reply', 'urn:xmpp:reply:0')).toBeUndefined();
+    const parsed = parseMessage(stanza, { ownBareJid: own, now: 1, decrypt: envelope(...content) });
+    expect(parsed).toMatchObject({ kind: 'chat', record: { body: 'sure', replyTo: { id: 'm1' } } });
+  });
+
+  it('reads a reaction from the OMEMO 2 envelope as a reaction, not a message', () => {
+    const parsed = parseMessage(stanza, { ownBareJid: own, now: 1, decrypt: envelope(xml('reactions', { xmlns: 'urn:xmpp:reactions:0', id: 'm1' }, xml('reaction', {}, '🎉'))) });
+    expect(parsed).toMatchObject({ kind: 'event', event: { kind: 'reaction', target: 'm1', emojis: ['🎉'], sender: 'bob@heron.example' } });
+  });
+
   it('stores the decrypted text with its encryption and device', () => {
     const parsed = parseMessage(stanza, { ownBareJid: own, now: 1, decrypt: (_m, parties) => ({ kind: 'text', body: `hi from ${parties.sender}`, encryption: 'omemo2', senderDevice: 4 }) });
     expect(parsed).toMatchObject({ kind: 'chat', record: { body: 'hi from bob@heron.example', encryption: 'omemo2', senderDevice: 4 } });
@@ -123,25 +182,31 @@ describe('reading an encrypted message through the chat parser', () => {
   });
 });
 
+/** A feature context over a temporary archive, online on a session that records what it sends. */
+function sendingContext() {
+  const fixture = makeArchive();
+  const sent: Element[] = [];
+  const updated: MessageView[] = [];
+  const session = {
+    entity: { send: async (stanza: Element) => void sent.push(stanza), on: () => {} },
+    streamManagement: { enabled: true, outbound_q: [], on: () => {} },
+  } as unknown as Session;
+  const ctx: FeatureContext = {
+    accountId: ACCOUNT,
+    bare: ME,
+    archive: fixture.archive,
+    emit: (event, payload) => void (event === 'message.updated' && updated.push(payload as MessageView)),
+    log: () => {},
+    clock: { now: () => 2_000, random: () => 0, setTimeout: () => 0, clearTimeout: () => {} },
+    liveSession: () => session,
+    hooks: new Hooks(() => {}),
+  };
+  return { ctx, fixture, sent, updated };
+}
+
 describe('sending in an encrypted conversation', () => {
   function chatWith(seal: MessageEncryption['seal']) {
-    const fixture = makeArchive();
-    const sent: Element[] = [];
-    const updated: MessageView[] = [];
-    const session = {
-      entity: { send: async (stanza: Element) => void sent.push(stanza), on: () => {} },
-      streamManagement: { enabled: true, outbound_q: [], on: () => {} },
-    } as unknown as Session;
-    const ctx: FeatureContext = {
-      accountId: ACCOUNT,
-      bare: ME,
-      archive: fixture.archive,
-      emit: (event, payload) => void (event === 'message.updated' && updated.push(payload as MessageView)),
-      log: () => {},
-      clock: { now: () => 1_000, random: () => 0, setTimeout: () => 0, clearTimeout: () => {} },
-      liveSession: () => session,
-      hooks: new Hooks(() => {}),
-    };
+    const { ctx, fixture, sent, updated } = sendingContext();
     const encryption: MessageEncryption = { modeFor: () => 'omemo', seal, decrypt: () => undefined };
     const chat = new ChatFeature(ctx, { receive: () => {} } as unknown as MarkersFeature, new RelationsFeature(ctx), () => false, undefined, encryption);
     return { chat, sent, updated, fixture };
@@ -159,17 +224,32 @@ describe('sending in an encrypted conversation', () => {
     fixture.close();
   });
 
-  it('sends only the sealed stanza, in the order the messages were written', async () => {
-    const { chat, sent, fixture } = chatWith(async (_peer, plain) => {
-      // The first takes longer to seal (a bundle fetch): it must still go first.
-      if (plain.getChildText('body') === 'one') await new Promise((resolve) => setTimeout(resolve, 20));
-      return xml('message', { to: PEER, id: plain.attrs.id }, xml('body', {}, `sealed ${plain.getChildText('body')}`));
-    });
+  it('sends only the sealed stanza', async () => {
+    const { chat, sent, fixture } = chatWith(async (_peer, plain) => xml('message', { to: PEER, id: plain.attrs.id }, xml('body', {}, `sealed ${plain.getChildText('body')}`)));
     chat.send(PEER, 'one');
-    chat.send(PEER, 'two');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(sent.map((s) => s.getChildText('body'))).toEqual(['sealed one', 'sealed two']);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(sent.map((s) => s.getChildText('body'))).toEqual(['sealed one']);
     fixture.close();
+  });
+
+  it('seals in the order asked, though the first takes longer (a bundle fetch), and past a failure', async () => {
+    const queue = inOrder();
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const done: string[] = [];
+    const first = queue(async () => {
+      await slow;
+      done.push('message');
+    });
+    const failing = queue(async () => {
+      throw new Error('no device');
+    });
+    const correction = queue(async () => void done.push('correction'));
+    release();
+    await first;
+    await expect(failing).rejects.toThrow('no device');
+    await correction;
+    expect(done).toEqual(['message', 'correction']);
   });
 });
 
@@ -237,6 +317,54 @@ describe('telling the window when a contact\'s devices change', () => {
     expect(omemo.noteIdentity(ACCOUNT, PEER, 'legacy', 7, first, 1)).toBe(true);
     expect(omemo.noteIdentity(ACCOUNT, PEER, 'legacy', 7, random(32), 2)).toBe(false);
     expect(omemo.devices(ACCOUNT, PEER)[0]?.identity).toEqual(first);
+    fixture.close();
+  });
+});
+
+describe('relations in an encrypted chat', () => {
+  function relationsWith(mode: 'omemo' | 'omemo2') {
+    const { ctx, fixture, sent } = sendingContext();
+    const sealed: Element[] = [];
+    const seal = async (_peer: string, plain: Element) => {
+      sealed.push(plain);
+      return xml('message', { to: PEER, id: plain.attrs.id }, xml('encrypted', { xmlns: 'urn:xmpp:omemo:2' }));
+    };
+    const queue = inOrder();
+    const relations = new RelationsFeature(ctx, { modeFor: () => mode, seal: (peer, plain) => queue(() => seal(peer, plain)), afterSealing: (task) => queue(async () => task()) });
+    const { message } = fixture.archive.messages.store(ACCOUNT, { peer: PEER, direction: 'out', sender: ME, messageId: 'm1', originId: 'm1', body: 'teh secret', ts: 1_000, state: 'sent', encryption: mode });
+    return { relations, message, sent, sealed, fixture };
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it('sends a correction only sealed, and applies it here at once', async () => {
+    const { relations, message, sent, sealed, fixture } = relationsWith('omemo');
+    expect(relations.correct(message.id, 'the secret').body).toBe('the secret');
+    await settle();
+    expect(sealed.map((s) => s.getChild('replace', NS_CORRECT)?.attrs.id)).toEqual(['m1']);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.toString()).not.toContain('the secret');
+    fixture.close();
+  });
+
+  it('refuses a reaction OMEMO 0.3 would have to carry, saying why, and sends nothing', async () => {
+    const { relations, message, sent, fixture } = relationsWith('omemo');
+    expect(() => relations.react(message.id, ['👍'])).toThrow(/cannot be encrypted with OMEMO 0.3/);
+    await settle();
+    expect(sent).toEqual([]);
+    expect(fixture.archive.messages.get(message.id).reactions ?? []).toEqual([]);
+    fixture.close();
+  });
+
+  it('seals a reaction in OMEMO 2, and sends a retraction, which says nothing, as it is', async () => {
+    const { relations, message, sent, sealed, fixture } = relationsWith('omemo2');
+    relations.react(message.id, ['👍']);
+    relations.retract(message.id);
+    await settle();
+    expect(sealed.map((s) => s.getChild('reactions', 'urn:xmpp:reactions:0')?.attrs.id)).toEqual(['m1']);
+    expect(sent.map((s) => (s.getChild('encrypted', 'urn:xmpp:omemo:2') ? 'sealed' : s.getChild('retract', 'urn:xmpp:message-retract:1') ? 'retraction' : 'other'))).toEqual([
+      'sealed',
+      'retraction',
+    ]);
     fixture.close();
   });
 });

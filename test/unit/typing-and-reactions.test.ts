@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatState, MessageView } from '../../preload/contract';
 import { PAUSE_AFTER_MS, TypingNotifier } from '../../renderer/src/lib/typing';
-import { toggledReactions } from '../../renderer/src/lib/reactions';
+import { reactionNeedsLegacy, toggledReactions } from '../../renderer/src/lib/reactions';
 
 describe('TypingNotifier', () => {
   let sent: ChatState[];
@@ -48,18 +48,21 @@ describe('TypingNotifier', () => {
   });
 });
 
+/** One of bob's messages, as the window has it. */
+const bobSaid = (more: Partial<MessageView>): MessageView => ({
+  id: 1,
+  conversationId: 1,
+  accountId: 'a',
+  direction: 'in',
+  from: 'bob@heron.test',
+  body: 'hi',
+  ts: 0,
+  state: 'received',
+  ...more,
+});
+
 describe('toggledReactions', () => {
-  const message = (reactions: MessageView['reactions']): MessageView => ({
-    id: 1,
-    conversationId: 1,
-    accountId: 'a',
-    direction: 'in',
-    from: 'bob@heron.test',
-    body: 'hi',
-    ts: 0,
-    state: 'received',
-    reactions,
-  });
+  const message = (reactions: MessageView['reactions']): MessageView => bobSaid({ reactions });
   const me = 'alice@heron.test';
 
   it('adds an emoji to my whole set, keeping my others and ignoring the peer’s', () => {
@@ -74,5 +77,18 @@ describe('toggledReactions', () => {
   it('takes back an emoji I chose; the last one leaves an empty set', () => {
     expect(toggledReactions(message([{ emoji: '👍', from: [me, 'bob@heron.test'] }]), me, '👍')).toEqual([]);
     expect(toggledReactions(message(undefined), me, '👍')).toEqual(['👍']);
+  });
+});
+
+describe('reactionNeedsLegacy', () => {
+  const message = (encryption?: 'omemo' | 'omemo2'): MessageView => bobSaid(encryption ? { encryption } : {});
+
+  it('refuses a reaction only where OMEMO 0.3 would have to carry it', () => {
+    expect(reactionNeedsLegacy(message(), 'omemo')).toBe(true);
+    expect(reactionNeedsLegacy(message('omemo'), 'omemo2')).toBe(false);
+    expect(reactionNeedsLegacy(message(), null)).toBe(false);
+    // The chat is off (or not known yet): a reaction to an encrypted message is encrypted like it.
+    expect(reactionNeedsLegacy(message('omemo'), null)).toBe(true);
+    expect(reactionNeedsLegacy(message('omemo2'), undefined)).toBe(false);
   });
 });

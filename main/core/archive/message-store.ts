@@ -551,6 +551,9 @@ export class MessageStore extends Store {
     if (seen?.target_id) return { message: this.get(seen.target_id), created: false, updated: false };
     const original = this.findTarget(accountId, conversationId, record.peer, target, record.sender);
     if (!original || !this.sameAuthor(original, record)) return undefined;
+    // A correction in clear of an encrypted message would show unencrypted words under its lock
+    // (anyone on the path can write one): it stays a message of its own, marked as in clear.
+    if (record.direction === 'in' && original.encryption !== null && !record.encryption) return undefined;
     this.insertEvent(conversationId, 'correction', target, original.id, record, record.body, record.direction === 'out' && record.state === 'pending');
     const ts = clampTs(record.ts);
     // Corrections can arrive out of order (history is fetched newest first): the latest wins.

@@ -102,6 +102,21 @@ export class OmemoArchive {
     return this.db.prepare('UPDATE omemo_devices SET trust = ? WHERE account_id = ? AND jid = ? AND device_id = ?').run(trust, accountId, jid, deviceId).changes > 0;
   }
 
+  /**
+   * How the message that `ref` (its origin-id or id) names in the chat with `peer` was
+   * encrypted, written by either side (`me`: the account's bare JID): null when in clear,
+   * undefined when we have no such message. Point lookups on the (sender, id) indexes.
+   */
+  encryptionOf(accountId: string, peer: string, me: string, ref: string): 'omemo' | 'omemo2' | null | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT m.encryption FROM conversations c JOIN messages m ON m.conversation_id = c.id
+         WHERE c.account_id = ? AND c.peer = ? AND m.sender IN (?, ?) AND (m.origin_id = ? OR m.message_id = ?) LIMIT 1`,
+      )
+      .get(accountId, peer, peer, me, ref, ref) as { encryption: 'omemo' | 'omemo2' | null } | undefined;
+    return row?.encryption;
+  }
+
   /** The per-conversation switch: undefined when the user never set it. */
   conversationSetting(accountId: string, peer: string): boolean | undefined {
     const row = this.db.prepare('SELECT omemo FROM conversations WHERE account_id = ? AND peer = ?').get(accountId, peer) as { omemo: number | null } | undefined;

@@ -28,7 +28,7 @@ type ChatParsed = Extract<ReturnType<typeof parseMessage>, { kind: 'chat' }>;
 export interface MessageEncryption {
   /** The encryption a new message to `peer` gets; undefined: it goes as it is. */
   modeFor(peer: string): 'omemo' | 'omemo2' | undefined;
-  /** The encrypted form of an outgoing message; rejects with the reason it cannot be encrypted. */
+  /** The encrypted form of an outgoing message, sealed in the order asked; rejects with the reason it cannot be encrypted. */
   seal(peer: string, plain: Element): Promise<Element>;
   decrypt: Decryptor;
 }
@@ -262,14 +262,16 @@ export class ChatFeature implements Feature {
         (error: Error) => this.ctx.log('warn', `send failed, will retry on reconnect: ${error.message}`),
       );
     if (!message.encryption) return void write(plain);
-    // An encrypted message is sealed first (bundles may have to be fetched), one at a time so
-    // the outbox keeps its order; one that cannot be sealed fails, and is never sent in clear.
-    const encryption = this.encryption;
-    const sealed = this.sealing.then(() => (encryption ? encryption.seal(peer, plain) : Promise.reject(new Error('end-to-end encryption is not available'))));
-    this.sealing = sealed.catch(() => {});
-    sealed.then(write, (error: Error) => this.advance(peer, messageId, 'failed', `Not sent, it could not be encrypted: ${error.message}`));
+    // An encrypted message is sealed first (in order, so the outbox keeps its order); one that
+    // cannot be sealed fails, and is never sent in clear. Should the stream drop meanwhile, it
+    // stays pending: the next stream's outbox sends it in its place, behind nothing newer.
+    const sealed = this.encryption ? this.encryption.seal(peer, plain) : Promise.reject(new Error('end-to-end encryption is not available'));
+    const stale = () => this.ctx.liveSession() !== session;
+    sealed.then(
+      (stanza) => void (stale() || write(stanza)),
+      (error: Error) => stale() || this.advance(peer, messageId, 'failed', `Not sent, it could not be encrypted: ${error.message}`),
+    );
   }
-  private sealing: Promise<unknown> = Promise.resolve();
 
   /** What a reply quotes, as the answered message reads now (empty when we do not have it). */
   private quoteOf(message: MessageView): (ReplyRef & { quoted: string }) | undefined {

@@ -3,6 +3,10 @@
 // events among them applied here). What we send is archive first: applied and stored pending,
 // announced, then sent; the chat outbox resends what the server has not acknowledged, with the
 // same id, after a cut or a restart. Replies are messages and go with chat's `send`.
+// In an encrypted chat, or about an encrypted message, what carries words is encrypted like a
+// message: a correction always, a reaction where OMEMO 2 can carry it (0.3 encrypts a body and
+// nothing else, so there it is refused, never sent in clear); a retraction names an id and says
+// nothing, and goes as it is.
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import type { MessageView } from '../../../preload/contract';
@@ -10,9 +14,10 @@ import type { Archive, MessageEventRecord, MessageRefs, PendingEvent } from '../
 import type { Session } from '../xmpp/session';
 import { unacknowledged } from '../xmpp/xmppjs-adapter';
 import { parseJid } from '../xmpp/jid';
-import { RELATION_FEATURES, isEmoji, parseCorrection, parseRelationEvent, relationMessage } from '../xmpp/relations';
+import { RELATION_FEATURES, isEmoji, relationMessage } from '../xmpp/relations';
 import { CommandFailure } from '../api';
 import type { CommandScope, Feature, FeatureContext, FeatureModule } from './feature';
+import { LEGACY_REACTIONS, omemoModule, type OmemoFeature } from './omemo';
 
 /**
  * Applies a reaction or retraction that arrived (live, as a carbon, from our archive); returns
@@ -25,16 +30,25 @@ export function applyRelationEvent(archive: Pick<Archive, 'conversations' | 'mes
   return created && message ? message : undefined;
 }
 
+/** Encryption as relations use it (the omemo feature). */
+export type RelationEncryption = Pick<OmemoFeature, 'modeFor' | 'seal' | 'afterSealing'>;
+
 export class RelationsFeature implements Feature {
   readonly discoFeatures = RELATION_FEATURES;
 
-  constructor(private readonly ctx: FeatureContext) {}
+  constructor(
+    private readonly ctx: FeatureContext,
+    private readonly encryption?: RelationEncryption,
+  ) {}
+
+  /** Ids of the relations written to a stream and not acknowledged yet (an encrypted one shows nothing of what it is). */
+  private readonly unacked = new Set<string>();
 
   wire(session: Session): void {
     session.streamManagement.on('ack', (stanza: Element) => {
       const peer = parseJid(stanza.attrs.to)?.bare;
-      const relation = stanza.is('message') && (parseCorrection(stanza) !== undefined || parseRelationEvent(stanza) !== undefined);
-      if (relation && stanza.attrs.id && peer) this.ctx.archive.messages.eventSent(this.ctx.accountId, peer, stanza.attrs.id);
+      const id = stanza.attrs.id as string | undefined;
+      if (stanza.is('message') && id && peer && this.unacked.delete(id)) this.ctx.archive.messages.eventSent(this.ctx.accountId, peer, id);
     });
   }
 
@@ -81,6 +95,9 @@ export class RelationsFeature implements Feature {
     if (target.retracted) throw new CommandFailure('conflict', 'This message was deleted: it takes no reactions.');
     const ref = target.originId ?? target.messageId;
     if (!ref) throw new CommandFailure('conflict', 'This message has no id its sender gave it, so a reaction could not name it.');
+    if (this.encryptionFor(target.peer, ref) === 'omemo') {
+      throw new CommandFailure('refused', `Not sent: ${LEGACY_REACTIONS}.`, 'messageId');
+    }
     const unique = [...new Set(emojis)];
     return this.storeEvent(target, { kind: 'reaction', target: ref, emojis: unique }, JSON.stringify(unique));
   }
@@ -133,46 +150,62 @@ export class RelationsFeature implements Feature {
     if (session) this.send(session, event);
   }
 
+  /**
+   * The encryption a relation carrying words gets: the chat's, else the one the message it
+   * names had (the correction of a secret stays secret after the chat was switched off).
+   */
+  private encryptionFor(peer: string, target: string): 'omemo' | 'omemo2' | undefined {
+    return this.encryption?.modeFor(peer) ?? this.ctx.archive.omemo.encryptionOf(this.ctx.accountId, peer, this.ctx.bare, target) ?? undefined;
+  }
+
   private send(session: Session, event: PendingEvent): void {
-    session.entity.send(relationMessage(event)).then(
-      () => {
-        // Without stream management the write is the best confirmation we get.
-        if (!session.streamManagement.enabled) this.ctx.archive.messages.eventSent(this.ctx.accountId, event.peer, event.id);
-      },
-      (error: Error) => this.ctx.log('warn', `send failed, will retry on reconnect: ${error.message}`),
+    const plain = relationMessage(event);
+    const encryption = event.kind === 'retraction' ? undefined : this.encryptionFor(event.peer, event.target);
+    const write = (stanza: Element) => {
+      this.unacked.add(event.id);
+      return session.entity.send(stanza).then(
+        () => {
+          // Without stream management the write is the best confirmation we get.
+          if (!session.streamManagement.enabled) this.ctx.archive.messages.eventSent(this.ctx.accountId, event.peer, event.id);
+        },
+        (error: Error) => this.ctx.log('warn', `send failed, will retry on reconnect: ${error.message}`),
+      );
+    };
+    // A retraction does not overtake the correction or reaction still being sealed before it.
+    if (!encryption) return void (this.encryption ? this.encryption.afterSealing(() => void write(plain)) : write(plain));
+    // Never in clear: one that cannot be encrypted now stays pending and is tried again on the
+    // next connect; one sealed after its stream dropped is the next stream's outbox's to send.
+    const sealed = this.encryption ? this.encryption.seal(event.peer, plain) : Promise.reject(new Error('end-to-end encryption is not available'));
+    sealed.then(
+      (stanza) => void (this.ctx.liveSession() === session && write(stanza)),
+      (error: Error) => this.ctx.log('warn', `${this.ctx.bare}: ${event.kind} not sent, it could not be encrypted: ${error.message}`),
     );
   }
 }
 
-/** The relations feature of the account a message belongs to; a removed account says so. */
+/**
+ * The relations feature of the account a message belongs to; a removed account says so. Rooms
+ * are not sealed for here (their members are muc's): an encrypted room message is refused.
+ */
 function featureFor(scope: CommandScope, messageId: number): RelationsFeature {
-  const { accountId } = scope.archive.messages.refs(messageId);
+  const { accountId, conversationId, peer } = scope.archive.messages.refs(messageId);
+  const room = scope.archive.conversations.get(conversationId).kind === 'groupchat';
+  if (room && (scope.archive.messages.get(messageId).encryption || scope.archive.omemo.conversationSetting(accountId, peer) === true)) {
+    throw new CommandFailure('invalid-payload', 'A message in an encrypted room cannot be changed yet: the change would go out unencrypted.', 'messageId');
+  }
   const account = scope.findAccount(accountId);
   if (!account) throw new CommandFailure('not-found', 'The account of this chat was removed. Add it again to change its messages.');
   return account.feature(relationsModule);
 }
 
-/** Corrections and reactions are not encrypted yet: for an encrypted message they would go out in clear. */
-function refuseForEncrypted(scope: CommandScope, messageId: number, what: string): void {
-  if (scope.archive.messages.get(messageId).encryption) {
-    throw new CommandFailure('invalid-payload', `An encrypted message cannot be ${what} yet: it would go out unencrypted.`, 'messageId');
-  }
-}
-
 /** Edits, reactions and deletions for everyone; the chat outbox sends what waits of them. */
 export const relationsModule: FeatureModule<RelationsFeature> = {
   name: 'relations',
-  create: (ctx) => new RelationsFeature(ctx),
+  create: (ctx, account) => new RelationsFeature(ctx, account.use(omemoModule)),
   events: ['message.updated', 'conversation.changed'],
   commands: {
-    'messages.correct': ({ messageId, body }, scope) => {
-      refuseForEncrypted(scope, messageId, 'corrected');
-      return featureFor(scope, messageId).correct(messageId, body);
-    },
-    'messages.react': ({ messageId, emojis }, scope) => {
-      refuseForEncrypted(scope, messageId, 'reacted to');
-      return featureFor(scope, messageId).react(messageId, emojis);
-    },
+    'messages.correct': ({ messageId, body }, scope) => featureFor(scope, messageId).correct(messageId, body),
+    'messages.react': ({ messageId, emojis }, scope) => featureFor(scope, messageId).react(messageId, emojis),
     'messages.retract': ({ messageId }, scope) => featureFor(scope, messageId).retract(messageId),
   },
 };

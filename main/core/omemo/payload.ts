@@ -88,7 +88,7 @@ export function emptyKeyMaterial(version: OmemoVersion): Uint8Array {
 // --- SCE envelope (XEP-0420) --------------------------------------------------------------
 
 export const NS_SCE = 'urn:xmpp:sce:1';
-const NS_CLIENT = 'jabber:client';
+export const NS_CLIENT = 'jabber:client';
 const MAX_ENVELOPE = 256 * 1024;
 
 export interface Envelope {

@@ -20,9 +20,11 @@ export const NS_RECEIPTS = 'urn:xmpp:receipts';
  * What an end-to-end encrypted message (OMEMO) reads as, from the injected decryptor: its
  * text, or why it could not be read (stored as such, never dropped), or `skip` when there is
  * nothing to store (our own message coming back, one already decrypted, an empty message).
+ * `content`: what an SCE envelope (OMEMO 2) carried, the body among it; the message's
+ * relations are read there and nowhere else (XEP-0420 §8: what is outside was not encrypted).
  */
 export type Decrypted =
-  | { kind: 'text' | 'failed'; body: string; encryption: 'omemo' | 'omemo2'; senderDevice?: number }
+  | { kind: 'text' | 'failed'; body: string; encryption: 'omemo' | 'omemo2'; senderDevice?: number; content?: Element[] }
   | { kind: 'skip'; reason: string };
 /**
  * `sender`: the author's (real) bare JID; `peer`: the conversation's; `groupchat`: a room's
@@ -162,17 +164,19 @@ function parseDirect(stanza: Element, ctx: ChatContext, direction: 'in' | 'out',
     ...(stanzaIdEl ? { stanzaId: { id: stanzaIdEl.attrs.id!, by: ctx.ownBareJid } } : {}),
     ts: timing.ts,
   };
+  const decrypted = occupant ? undefined : ctx.decrypt?.(stanza, { sender: from.bare, peer, direction });
+  if (decrypted?.kind === 'skip') return { kind: 'ignored', reason: decrypted.reason };
+  // What the sender said: an OMEMO 2 envelope's content, else the stanza (0.3 encrypts the body alone).
+  const said = decrypted?.encryption === 'omemo2' ? xml('message', {}, ...(decrypted.content ?? [])) : stanza;
   // Before the body: a retraction carries a fallback body for clients that do not know it.
-  const relation = parseRelationEvent(stanza);
+  const relation = parseRelationEvent(said);
   if (relation?.kind === 'rejected') return relation;
   if (relation) return { kind: 'event', event: { ...ids, ...relation } };
 
-  const decrypted = occupant ? undefined : ctx.decrypt?.(stanza, { sender: from.bare, peer, direction });
-  if (decrypted?.kind === 'skip') return { kind: 'ignored', reason: decrypted.reason };
   const text = decrypted ? decrypted.body : stanza.getChildText('body');
   if (text === null || text.trim() === '') return { kind: 'ignored', reason: 'no body' };
-  const replaces = parseCorrection(stanza);
-  const { body, replyTo } = parseReply(stanza, text);
+  const replaces = parseCorrection(said);
+  const { body, replyTo } = parseReply(said, text);
   return {
     kind: 'chat',
     record: {

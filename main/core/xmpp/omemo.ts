@@ -4,7 +4,9 @@
 import xml, { type Element } from '@xmpp/xml';
 import { NS_LEGACY, NS_OMEMO2, type OmemoVersion } from '../omemo/profile';
 import { NODE_DEVICES, OmemoXmlError, parseDeviceList, parseEncrypted, type DeviceEntry, type EncryptedElement } from '../omemo/xml';
+import { bodyElement } from '../omemo/payload';
 import { parseJid } from './jid';
+import { NS_CORRECT, NS_REACTIONS, NS_REPLY } from './relations';
 import { NS_PUBSUB, publishOptions } from './pubsub';
 
 const NS_PUBSUB_EVENT = `${NS_PUBSUB}#event`;
@@ -103,18 +105,37 @@ export function emptyMessage(to: string, id: string, encrypted: Element): Elemen
 }
 
 /**
- * Turns an outgoing chat message into its encrypted form: the body (and the reply fallback
- * markers, which count characters of that body) leave the stanza, the `<encrypted/>` and a
- * fallback body take their place, with EME (XEP-0380) and a store hint (XEP-0334) so servers
- * keep it in offline storage and the archive although it has a body they cannot read.
+ * What OMEMO 2 carries inside the SCE envelope beside the body (XEP-0420: every element meant
+ * for the recipient alone; QXmpp, Kaidan's library, reads corrections and reactions only there),
+ * a reply's reference and the fallback marks that count characters of the body among them.
+ * 0.3 encrypts a body and nothing else: a correction's `<replace/>` stays outside, as
+ * Conversations, Gajim and Dino send it (it names an id, not what was said).
+ */
+const ENVELOPED = new Set([NS_CORRECT, NS_REACTIONS, NS_REPLY, NS_FALLBACK]);
+const enveloped = (child: Element) => ENVELOPED.has(child.getNS() ?? '');
+
+/** The elements an outgoing message encrypts: its body (when it has one), and in OMEMO 2 its relations. */
+export function sealedContent(plain: Element, version: OmemoVersion): Element[] {
+  const body = plain.getChild('body');
+  return [...(body ? [bodyElement(body.text())] : []), ...(version === 'omemo2' ? plain.getChildElements().filter(enveloped) : [])];
+}
+
+/**
+ * Turns an outgoing chat message into its encrypted form: what `sealedContent` took (and the
+ * reply fallback markers, which count characters of that body) leaves the stanza, the
+ * `<encrypted/>` and a fallback body take their place, with EME (XEP-0380) and a store hint
+ * (XEP-0334) so servers keep it in offline storage and the archive although it has a body they
+ * cannot read. A stanza without a body (a reaction) gets no fallback: a client without OMEMO 2
+ * would show every reaction as a message it cannot read.
  */
 export function encryptedStanza(plain: Element, version: OmemoVersion, encrypted: Element): Element {
-  const kept = plain.getChildElements().filter((child) => child.name !== 'body' && child.getNS() !== NS_FALLBACK);
+  const hadBody = plain.getChild('body') !== undefined;
+  const kept = plain.getChildElements().filter((child) => child.name !== 'body' && child.getNS() !== NS_FALLBACK && !(version === 'omemo2' && enveloped(child)));
   return xml(
     'message',
     { ...plain.attrs },
     encrypted,
-    xml('body', {}, FALLBACK_BODY),
+    hadBody ? xml('body', {}, FALLBACK_BODY) : null,
     xml('encryption', { xmlns: NS_EME, namespace: namespaceOf(version), name: version === 'legacy' ? 'OMEMO' : 'OMEMO 2' }),
     xml('store', { xmlns: NS_HINTS }),
     ...kept,

@@ -6,17 +6,12 @@ import type { MessageView } from '../../../preload/contract';
 
 export type Intent = { kind: 'reply'; message: MessageView; name: string } | { kind: 'edit'; message: MessageView };
 
-/** Whether I may correct or delete `m` for everyone: mine, a real message, not deleted yet. */
+/**
+ * Whether I may correct or delete `m` for everyone: mine, a real message, not deleted yet. An
+ * encrypted message's correction is encrypted like it.
+ */
 export function isMine(m: MessageView): boolean {
   return m.direction === 'out' && !m.gap && m.retractedAt === undefined;
-}
-
-/**
- * Whether I may correct `m`: mine, and not encrypted (an encrypted message's correction is not
- * encrypted yet, so the core refuses it rather than send the new text in clear).
- */
-export function mayCorrect(m: MessageView): boolean {
-  return isMine(m) && !m.encryption;
 }
 
 export class ComposeIntent {
@@ -33,7 +28,7 @@ export class ComposeIntent {
   }
 
   edit(message: MessageView): void {
-    if (mayCorrect(message)) this.current = { kind: 'edit', message };
+    if (isMine(message)) this.current = { kind: 'edit', message };
   }
 
   /** Edits my latest message; false when there is none in the window. */
@@ -41,7 +36,6 @@ export class ComposeIntent {
     const list = this.#messages();
     for (let i = list.length - 1; i >= 0; i--) {
       if (isMine(list[i]!)) {
-        if (!mayCorrect(list[i]!)) return false;
         this.edit(list[i]!);
         return true;
       }

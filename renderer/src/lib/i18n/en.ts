@@ -265,6 +265,7 @@ export const en = {
   'rooms.failed': 'Could not {action, select, join {join the room} leave {leave the room} nick {change your nickname} bookmark {change the bookmark} invite {send the invitation} decline {decline the invitation} other {do that}}: {reason}',
   'actions.label': 'Message actions',
   'actions.react': 'React',
+  'actions.reactLegacy': 'Reactions can’t be encrypted in this chat: it uses OMEMO 0.3, which encrypts only the text of messages, and Heron does not send them unencrypted.',
   'actions.reply': 'Reply',
   'actions.more': 'More actions',
   'actions.edit': 'Edit',

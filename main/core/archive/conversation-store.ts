@@ -50,8 +50,7 @@ function toConversationView(row: ConversationRow): ConversationView {
 export class ConversationStore extends Store {
   /** The conversation with `peer`, created (as a message request when `request`) if there is none. */
   idFor(accountId: string, peer: string, request = false): number {
-    const find = this.sql<[string, string], { id: number }>('SELECT id FROM conversations WHERE account_id = ? AND peer = ? AND deleting = 0');
-    const found = find.get(accountId, peer);
+    const found = this.live(accountId, peer);
     if (found) return found.id;
     return Number(this.sql('INSERT INTO conversations (account_id, peer, request) VALUES (?, ?, ?)').run(accountId, peer, request ? 1 : 0).lastInsertRowid);
   }
@@ -151,6 +150,7 @@ export class ConversationStore extends Store {
     return row ? toConversationView(row) : undefined;
   }
 
+  /** The id of the conversation with `peer` that is not being deleted, if there is one. */
   live(accountId: string, peer: string): { id: number } | undefined {
     return this.sql<[string, string], { id: number }>('SELECT id FROM conversations WHERE account_id = ? AND peer = ? AND deleting = 0').get(accountId, peer);
   }

@@ -10,10 +10,6 @@ export default defineConfig({
   outputDir: 'test-results/e2e',
   timeout: 90_000,
   workers: 1,
-  // In CI a failed test runs once more and, if it then passes, is reported as flaky: End after
-  // PageUp in the message list sometimes does not reach the latest message (message-list.spec,
-  // about 1 run in 3; open in the session note) and would otherwise fail the whole run.
-  retries: process.env.CI ? 1 : 0,
   reporter: [['list']],
   use: {
     viewport: { width: 1200, height: 760 },

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Archive, type MessageRecord } from '../../main/core/archive/archive';
 import { openDatabase } from '../../main/core/archive/database';
 import { applyDisplayed } from '../../main/core/features/markers';
-import { isMdsEvent, isPreconditionNotMet, mdsConfigure, mdsPublish, parseMdsEvent, parseMdsItems } from '../../main/core/xmpp/mds';
+import { isMdsEvent, mdsPublish, parseMdsEvent, parseMdsItems } from '../../main/core/xmpp/mds';
 
 const ACCOUNT = '00000000-0000-4000-8000-000000000001';
 const OWN = 'me@example.org';
@@ -152,26 +152,4 @@ describe('message displayed synchronization (XEP-0490) parsing', () => {
     expect(publish).toMatch(/pubsub#max_items"><value>max/);
   });
 
-  it('for a server that refuses some publish options, publishes with the private ones and configures the rest', () => {
-    const publish = mdsPublish(OWN, { peer: PEER, stanzaId: 'z' }, 'private').toString();
-    expect(publish).toMatch(/pubsub#access_model"><value>whitelist/);
-    expect(publish).toMatch(/pubsub#persist_items"><value>true/);
-    expect(publish).not.toContain('pubsub#max_items');
-    expect(publish).not.toContain('pubsub#send_last_published_item');
-    const configure = mdsConfigure();
-    expect(configure.getChild('configure')?.attrs.node).toBe('urn:xmpp:mds:displayed:0');
-    expect(configure.toString()).toMatch(/FORM_TYPE"><value>http:\/\/jabber.org\/protocol\/pubsub#node_config/);
-    expect(configure.toString()).toMatch(/pubsub#max_items"><value>max/);
-    expect(configure.toString()).toMatch(/pubsub#access_model"><value>whitelist/);
-  });
-
-  it('tells a node configured otherwise (XEP-0060 §7.1.5) from other refusals', () => {
-    // The shape of xmpp.js's StanzaError: the defined condition, and the application-specific one.
-    const pubsubError = (application?: string) => ({ name: 'StanzaError', condition: 'conflict', application: application ? parse(application) : undefined });
-    expect(isPreconditionNotMet(pubsubError('<precondition-not-met xmlns="http://jabber.org/protocol/pubsub#errors"/>'))).toBe(true);
-    expect(isPreconditionNotMet(pubsubError())).toBe(false);
-    expect(isPreconditionNotMet(pubsubError('<precondition-not-met xmlns="urn:example:other"/>'))).toBe(false);
-    // ejabberd 23.01's answer to pubsub#max_items as a publish option.
-    expect(isPreconditionNotMet({ name: 'StanzaError', condition: 'resource-constraint', text: "Unknown field 'pubsub#max_items'" })).toBe(false);
-  });
 });

@@ -20,6 +20,7 @@ import {
 import type { Feature, FeatureContext, FeatureModule } from './feature';
 import { askServer, sessionFor } from './commands';
 import { mucModule, type MucFeature } from './muc';
+import { publishToOwnPep } from './pep';
 
 function view(bookmark: Bookmark): BookmarkView {
   return {
@@ -99,7 +100,7 @@ export class BookmarksFeature implements Feature {
 
   async set(bookmark: Bookmark): Promise<BookmarkView[]> {
     const session = this.writable();
-    await askServer(`Could not save the bookmark of ${bookmark.jid}`, ask(session.iqCaller, 'set', this.ctx.bare, publishBookmark(bookmark), { ownJids: [this.ctx.bare] }));
+    await askServer(`Could not save the bookmark of ${bookmark.jid}`, publishToOwnPep(session, this.ctx.bare, publishBookmark(bookmark)));
     this.bookmarks.set(bookmark.jid, bookmark);
     this.announce();
     return this.list();

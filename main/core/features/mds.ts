@@ -9,8 +9,6 @@ import {
   NS_MDS,
   NS_PUBLISH_OPTIONS,
   isMdsEvent,
-  isPreconditionNotMet,
-  mdsConfigure,
   mdsItemsQuery,
   mdsPublish,
   parseMdsEvent,
@@ -19,16 +17,11 @@ import {
 } from '../xmpp/mds';
 import { discoModule, type DiscoFeature } from './disco';
 import type { Feature, FeatureContext, FeatureModule } from './feature';
+import { publishToOwnPep } from './pep';
 
 export class MdsFeature implements Feature {
   /** Asks our server, through our caps, to notify us of the node (XEP-0163 §4.2). */
   readonly discoFeatures = [`${NS_MDS}+notify`];
-  /**
-   * Sessions whose server refused the publish options that keep an item per chat (ejabberd
-   * 23.01 knows only persist_items and access_model there): we publish with those and configure
-   * the node instead. True once configured on that session.
-   */
-  private readonly configuring = new WeakMap<Session, boolean>();
 
   constructor(
     private readonly ctx: FeatureContext,
@@ -72,34 +65,8 @@ export class MdsFeature implements Feature {
     );
   }
 
-  private async store(session: Session, position: DisplayedPosition): Promise<void> {
-    const { bare } = this.ctx;
-    const set = (child: Element) => ask(session.iqCaller, 'set', bare, child, { ownJids: [bare] });
-    const publish = async (options: 'all' | 'private') => {
-      try {
-        await set(mdsPublish(bare, position, options));
-      } catch (error) {
-        if (!isPreconditionNotMet(error)) throw error;
-        // The node exists with another configuration (another client made it): make it ours and publish again (XEP-0060 §7.1.5).
-        await set(mdsConfigure());
-        await set(mdsPublish(bare, position, options));
-      }
-    };
-    if (!this.configuring.has(session)) {
-      try {
-        return await publish('all');
-      } catch (error) {
-        if ((error as Error).name !== 'StanzaError') throw error;
-        this.ctx.log('info', `${bare}: the server refused the publish options for read positions (${(error as Error).message}); configuring the node instead`);
-        this.configuring.set(session, false);
-      }
-    }
-    // Publishing first creates the node where it is missing; the configuration then keeps every chat's item.
-    await publish('private');
-    if (!this.configuring.get(session)) {
-      await set(mdsConfigure());
-      this.configuring.set(session, true);
-    }
+  private store(session: Session, position: DisplayedPosition): Promise<void> {
+    return publishToOwnPep(session, this.ctx.bare, mdsPublish(this.ctx.bare, position));
   }
 
   private apply(positions: DisplayedPosition[]): void {

@@ -4,12 +4,12 @@
 // when it is a stanza-id our own archive assigned.
 import xml, { type Element } from '@xmpp/xml';
 import { parseJid } from './jid';
+import { publishOptions } from './pubsub';
 
 export const NS_MDS = 'urn:xmpp:mds:displayed:0';
 const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event';
 const NS_SID = 'urn:xmpp:sid:0';
-const NS_DATA = 'jabber:x:data';
 /** PEP with publish-options (XEP-0223) is all the specification asks of the server. */
 export const NS_PUBLISH_OPTIONS = 'http://jabber.org/protocol/pubsub#publish-options';
 
@@ -52,33 +52,12 @@ export function parseMdsItems(pubsub: Element | undefined, ownBareJid: string): 
 
 export const mdsItemsQuery = () => xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node: NS_MDS }));
 
-const NS_PUBSUB_OWNER = 'http://jabber.org/protocol/pubsub#owner';
-const NS_PUBSUB_ERRORS = 'http://jabber.org/protocol/pubsub#errors';
-
-const field = (name: string, value: string) => xml('field', { var: name }, xml('value', {}, value));
-const form = (type: string, options: ReadonlyArray<readonly [string, string]>) =>
-  xml('x', { xmlns: NS_DATA, type: 'submit' }, field('FORM_TYPE', type), ...options.map(([name, value]) => field(`pubsub#${name}`, value)));
-
-/** What keeps the node private: every server with publish-options knows these two. */
-const PRIVATE = [
-  ['persist_items', 'true'],
-  ['access_model', 'whitelist'],
-] as const;
 /**
- * What keeps an item per chat and sends none unasked. ejabberd 23.01 refuses these as
- * publish-options ("Unknown field", resource-constraint) but takes them as node configuration.
+ * Publishes our position in one chat, in a node kept private, an item per chat, none sent
+ * unasked (`publishToOwnPep` copes with a server that takes some of these only as the node's
+ * configuration).
  */
-const KEEP_EVERY_CHAT = [
-  ['max_items', 'max'],
-  ['send_last_published_item', 'never'],
-] as const;
-
-/**
- * Publishes our position in one chat. `options` 'all' asks the node to be kept as the
- * specification says; 'private' asks only what every server knows, for a node that
- * `mdsConfigure` sets up.
- */
-export function mdsPublish(ownBareJid: string, position: DisplayedPosition, options: 'all' | 'private' = 'all'): Element {
+export function mdsPublish(ownBareJid: string, position: DisplayedPosition): Element {
   return xml(
     'pubsub',
     { xmlns: NS_PUBSUB },
@@ -91,16 +70,6 @@ export function mdsPublish(ownBareJid: string, position: DisplayedPosition, opti
         xml('displayed', { xmlns: NS_MDS }, xml('stanza-id', { xmlns: NS_SID, by: ownBareJid, id: position.stanzaId })),
       ),
     ),
-    xml('publish-options', {}, form(`${NS_PUBSUB}#publish-options`, options === 'all' ? [...PRIVATE, ...KEEP_EVERY_CHAT] : PRIVATE)),
+    publishOptions({ persist_items: 'true', access_model: 'whitelist', max_items: 'max', send_last_published_item: 'never' }),
   );
-}
-
-/** Configures the node (XEP-0060 §8.2) as the publish options ask: for a node that exists with another configuration, or a server that takes no such option. */
-export const mdsConfigure = () =>
-  xml('pubsub', { xmlns: NS_PUBSUB_OWNER }, xml('configure', { node: NS_MDS }, form(`${NS_PUBSUB}#node_config`, [...PRIVATE, ...KEEP_EVERY_CHAT])));
-
-/** The node exists with another configuration than the publish options asked for (XEP-0060 §7.1.5). */
-export function isPreconditionNotMet(error: unknown): boolean {
-  const { condition, application } = error as { condition?: string; application?: Element };
-  return condition === 'conflict' && application?.is('precondition-not-met', NS_PUBSUB_ERRORS) === true;
 }

@@ -712,6 +712,11 @@ export type EventPayloads = {
    * asks `omemo.devices` again. `newDevices`: ids that appeared beside devices already known.
    */
   'omemo.devicesChanged': { accountId: string; jid: string; newDevices: number[] };
+  /**
+   * An edit or reaction of mine in an encrypted chat could not be encrypted (`reason`): it was
+   * not sent, in clear or otherwise, and is tried again on the next connect.
+   */
+  'message.changeNotSent': { accountId: string; peer: string; kind: 'correction' | 'reaction'; reason: string };
 };
 export type EventName = keyof EventPayloads;
 

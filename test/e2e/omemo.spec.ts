@@ -1,6 +1,6 @@
 // OMEMO end to end, in two windows against a real Prosody: alice and bob each use a headless
-// host of their own, and bob's second device is a Heron core in this process. Alice turns on
-// encryption with bob, sees his new device appear, compares its fingerprint with the one that
+// host of their own, and bob's second device is a Heron core in this process. Encryption is on
+// by default with bob (his device is known); alice turns it off and on again, sees his new device appear, compares its fingerprint with the one that
 // device shows for itself and marks it verified; the lock states are right on both sides
 // (encrypted, not encrypted, could not be decrypted), and the switch, the devices and the
 // verify dialog are photographed in light and dark and checked by axe-core.
@@ -49,23 +49,30 @@ async function shoot(page: Page, testInfo: TestInfo, name: string): Promise<void
   await page.emulateMedia({ colorScheme: 'light' });
 }
 
-test('alice opens her chat with bob: not encrypted yet, and his device is listed with its fingerprint', async () => {
+test('alice opens her chat with bob: encrypted by default, his device listed; she turns it off and writes in clear', async () => {
   await addAccountInWindow(alice, { jid: aliceJid, password: 'alice-secret', host: server.host, port: server.port });
   await addAccountInWindow(bob, { jid: bobJid, password: 'bob-secret', host: server.host, port: server.port });
   await alice.getByTestId('start-chat-jid').fill(bobJid);
   await alice.getByTestId('start-chat-submit').click();
 
+  // Bob's device list is known: the chat is encrypted without anyone touching the switch.
+  await expect(lockSwitch(alice)).toHaveAttribute('aria-pressed', 'true');
+  await expect(lockSwitch(alice)).toHaveAccessibleName('Turn off end-to-end encryption');
+  await expect(alice.getByTestId('composer-encryption')).toHaveText('Encrypted with OMEMO');
+
+  await alice.getByTestId('details-toggle').click();
+  const details = alice.getByTestId('encryption-details');
+  await expect(details.getByTestId('encryption-state')).toContainText('end-to-end encrypted');
+
+  await lockSwitch(alice).click();
   await expect(lockSwitch(alice)).toHaveAttribute('aria-pressed', 'false');
-  await expect(lockSwitch(alice)).toHaveAccessibleName('Turn on end-to-end encryption');
   await expect(alice.getByTestId('composer-encryption')).toHaveText('Not encrypted');
+  await expect(details.getByTestId('encryption-state')).toContainText('Encryption is off');
   await send(alice, 'Hello in clear');
   // Encryption is off: a plain message carries no lock mark.
   await expect(message(alice, 'Hello in clear')).toHaveAttribute('data-state', /sent|delivered|read/);
   await expect(lockOf(alice, 'Hello in clear')).toHaveCount(0);
 
-  await alice.getByTestId('details-toggle').click();
-  const details = alice.getByTestId('encryption-details');
-  await expect(details.getByTestId('encryption-state')).toContainText('Encryption is off');
   // Bob's Heron device, from his device list; its first list is not a "new device".
   const bobDevice = details.getByTestId('contact-devices').getByTestId('omemo-device');
   await expect(bobDevice).toHaveCount(1);
@@ -78,7 +85,7 @@ test('alice opens her chat with bob: not encrypted yet, and his device is listed
   await expect(own.first().locator('span').first()).toHaveText(/^[0-9a-f]{8}$/);
 });
 
-test('alice turns encryption on: the composer says so, and bob reads her message as encrypted', async ({}, testInfo) => {
+test('alice turns encryption back on: the composer says so, and bob reads her message as encrypted', async ({}, testInfo) => {
   await lockSwitch(alice).click();
   await expect(lockSwitch(alice)).toHaveAttribute('aria-pressed', 'true');
   await expect(lockSwitch(alice)).toHaveAccessibleName('Turn off end-to-end encryption');
@@ -97,10 +104,11 @@ test('alice turns encryption on: the composer says so, and bob reads her message
   await bob.getByTestId('conversation').filter({ hasText: aliceJid }).click();
   await expect(lockOf(bob, 'Only you can read this')).toHaveAttribute('data-lock', 'encrypted');
   await expect(lockOf(bob, 'Only you can read this')).toHaveAccessibleName(/^Encrypted with OMEMO/);
-  // Bob's own switch is his: still off, and his composer says so.
-  await expect(lockSwitch(bob)).toHaveAttribute('aria-pressed', 'false');
-  await expect(bob.getByTestId('composer-encryption')).toHaveText('Not encrypted');
-  await expect(lockOf(bob, 'Hello in clear')).toHaveCount(0);
+  // Bob's own switch is his: on by default too (alice's device is known), and his composer says so;
+  // alice's earlier message says it came in clear.
+  await expect(lockSwitch(bob)).toHaveAttribute('aria-pressed', 'true');
+  await expect(bob.getByTestId('composer-encryption')).toHaveText('Encrypted with OMEMO');
+  await expect(lockOf(bob, 'Hello in clear')).toHaveAttribute('data-lock', 'plain');
   await shoot(alice, testInfo, 'encrypted-chat');
 });
 
@@ -152,7 +160,9 @@ test('bob adds a device: alice is told, compares its fingerprint with the one it
     .toMatch(/^omemo/);
 });
 
-test('bob answers encrypted once he turns it on; a message nobody can decrypt says why', async ({}, testInfo) => {
+test('bob answers in clear with his switch off, encrypted with it on; a message nobody can decrypt says why', async ({}, testInfo) => {
+  await lockSwitch(bob).click();
+  await expect(bob.getByTestId('composer-encryption')).toHaveText('Not encrypted');
   await send(bob, 'Plain answer');
   await expect(lockOf(alice, 'Plain answer')).toHaveAttribute('data-lock', 'plain');
   await lockSwitch(bob).click();

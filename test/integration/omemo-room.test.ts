@@ -122,6 +122,23 @@ describe('OMEMO in a group chat through a real server', () => {
     }
   });
 
+  it('encrypts to a member who is not in the room at the moment: she reads it from the room’s archive when she is back', async () => {
+    await cores.carol.call('rooms.leave', { accountId: accounts.carol.id, room });
+    await until('carol gone from the room', async () => {
+      const list = await cores.alice.call('rooms.occupants', { accountId: accounts.alice.id, room });
+      return list.length === 2 ? list : undefined;
+    });
+    const body = 'Alice: carol, the meeting moved to Friday';
+    const sent = await cores.alice.call('messages.send', { conversationId: conversations.alice, body });
+    expect(sent.encryption).toBe('omemo2');
+    await until("alice's message delivered", async () => ((await roomMessages('alice')).find((m) => m.body === body)?.state === 'delivered' ? true : undefined));
+    const arrival = cores.carol.waitFor('message.added', (m) => m.conversationId === conversations.carol && m.direction === 'in' && m.from.endsWith('/Alice') && (m.body === body || m.undecryptable === true));
+    await cores.carol.call('rooms.join', { accountId: accounts.carol.id, room, nick: 'Carol' });
+    const got = await arrival;
+    expect(got).toMatchObject({ body, encryption: 'omemo2' });
+    expect(got.undecryptable).toBeUndefined();
+  });
+
   it('keeps a room message that cannot be decrypted, saying why, instead of its fallback as text', async () => {
     // Dave, a member whose client sends an OMEMO message alice's device cannot read.
     const daveJid = await server.register('dave', 'dave-pw');

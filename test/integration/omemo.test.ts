@@ -1,6 +1,8 @@
 // OMEMO between Heron cores through a real Prosody (PEP for device lists and bundles, carbons,
 // offline storage and MAM) with the real keychain sealing each identity.
+import path from 'node:path';
 import xml, { type Element } from '@xmpp/xml';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProsody, type TestServer } from '../support/prosody';
 import { accountFor, startCore, type TestCore } from '../support/cores';
@@ -68,10 +70,7 @@ describe('OMEMO through a real server', () => {
     await alice.waitForState(aliceId, (s) => s.connection.state === 'online');
     await bob.waitForState(bobId, (s) => s.connection.state === 'online');
     toBob = (await alice.call('conversations.open', { accountId: aliceId, peer: bobJid })).id;
-    // Off until turned on (omemo.ts, `encryptionFor`): both turn it on for this chat.
-    await alice.call('omemo.setEnabled', { conversationId: toBob, enabled: true });
-    const toAlice = (await bob.call('conversations.open', { accountId: bobId, peer: aliceJid })).id;
-    await bob.call('omemo.setEnabled', { conversationId: toAlice, enabled: true });
+    // Nobody touches the switch: encryption is on by default once the contact's devices are known.
   });
 
   afterAll(async () => {
@@ -81,7 +80,7 @@ describe('OMEMO through a real server', () => {
     await server?.stop();
   });
 
-  it("learns the contact's devices of both versions from PEP and, turned on, encrypts with OMEMO 2", async () => {
+  it("learns the contact's devices of both versions from PEP and, on by default, encrypts with OMEMO 2", async () => {
     const known = await until("bob's devices", async () => {
       const answer = await alice.call('omemo.devices', { conversationId: toBob });
       return answer.devices.filter((d) => d.active).length === 2 ? answer : undefined;
@@ -222,7 +221,7 @@ describe('OMEMO through a real server', () => {
   it('refuses to send in clear when encryption is on and the contact has no OMEMO device', async () => {
     const carolJid = await server.register('carol', 'carol-pw');
     const toCarol = (await alice.call('conversations.open', { accountId: aliceId, peer: carolJid })).id;
-    // Off until the user turns it on.
+    // Off by default for someone without OMEMO devices; the user turns it on.
     expect((await alice.call('omemo.devices', { conversationId: toCarol })).encryption).toBeNull();
     await alice.call('omemo.setEnabled', { conversationId: toCarol, enabled: true });
     const carol = await connectRaw(server, carolJid, 'carol-pw');
@@ -242,7 +241,7 @@ describe('OMEMO through a real server', () => {
       await carol.stop();
     }
   });
-  it('an edit, a reaction and a deletion reach the other side as they would expect, their words never in clear', async () => {
+  it('on by default: an edit, a reaction and a deletion reach the other side as they would expect, their words never in clear', async () => {
     const toAlice = (await bob.call('conversations.list', {})).find((c) => c.peer === aliceJid)!.id;
     expect((await bob.call('omemo.devices', { conversationId: toAlice })).encryption).toBe('omemo2');
     let from = bob.events.length;
@@ -277,6 +276,39 @@ describe('OMEMO through a real server', () => {
     } finally {
       await raw.stop();
     }
+  });
+
+  it('a session that broke heals: the message that could not be read says why, and the next one is read', async () => {
+    const aliceDevice = (await alice.call('omemo.devices', { conversationId: toBob })).deviceId!;
+    const bobsDb = () => new Database(path.join(bob.dataDir, 'heron.sqlite'));
+    const bobsSession = () => {
+      const db = bobsDb();
+      try {
+        const row = db.prepare("SELECT state FROM omemo_sessions WHERE jid = ? AND device_id = ? AND version = 'omemo2'").get(aliceJid, aliceDevice) as { state: string } | undefined;
+        return row?.state;
+      } finally {
+        db.close();
+      }
+    };
+    // Bob's session with alice's laptop is gone (a backup restored, say); alice's is not.
+    const db = bobsDb();
+    db.prepare("DELETE FROM omemo_sessions WHERE jid = ? AND device_id = ? AND version = 'omemo2'").run(aliceJid, aliceDevice);
+    db.close();
+
+    let from = bob.events.length;
+    await alice.call('messages.send', { conversationId: toBob, body: 'Sent into a broken session' });
+    const lost = await bob.waitFor('message.added', (m) => m.from === aliceJid, undefined, from);
+    expect(lost).toMatchObject({ undecryptable: true, body: expect.stringMatching(/could not be decrypted: no session/) });
+    // Bob starts a new session with an empty message; alice takes it up and answers it.
+    await until("bob's new session answered", async () => {
+      const state = bobsSession();
+      return state !== undefined && !state.includes('pendingKeyExchange') ? true : undefined;
+    });
+
+    from = bob.events.length;
+    await alice.call('messages.send', { conversationId: toBob, body: 'Read again after the repair' });
+    const read = await bob.waitFor('message.added', (m) => m.from === aliceJid, undefined, from);
+    expect(read).toMatchObject({ body: 'Read again after the repair', encryption: 'omemo2' });
   });
 
   it('keeps an explicit off: alice turns encryption off for bob and what she sends then goes in clear, saying so', async () => {

@@ -58,7 +58,9 @@ describe('sleep, wake and network changes', () => {
       const waiting = core.nextState(account.id, (a) => a.connection.state === 'waiting');
       await server.stop();
       const view = await waiting;
-      expect(view.connection.reason).toBe('The connection was lost.');
+      // The server went away: seen as the stream closing, or as a write failing when it came
+      // while we were still talking after login (OMEMO publishes its keys then).
+      expect(view.connection.reason).toMatch(/^(The connection was lost\.|The network connection failed \((EPIPE|ECONNRESET)\)\.)$/);
       expect(view.connection.retryAt).toBeGreaterThan(Date.now() + 60_000);
       await server.start();
 

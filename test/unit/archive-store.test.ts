@@ -165,6 +165,18 @@ describe('archive: each message once, with its relations', () => {
     expect(sealed).toMatchObject({ created: false, updated: true, message: { id: original.message.id, body: 'the code is 4712', encryption: 'omemo2' } });
   });
 
+  it('replaces a message that could not be decrypted by a copy that could, and never the other way round', () => {
+    const { archive } = fx;
+    const failed = archive.messages.store(ACCOUNT, fromPeer(1, { body: 'This message could not be decrypted: no session.', encryption: 'omemo2', senderDevice: 7, undecryptable: true }));
+    const read = archive.messages.store(ACCOUNT, fromPeer(1, { body: 'meet at the mill', encryption: 'omemo2', senderDevice: 7 }));
+    expect(read).toMatchObject({ created: false, updated: true, message: { id: failed.message.id, body: 'meet at the mill', encryption: 'omemo2' } });
+    expect(read.message.undecryptable).toBeUndefined();
+    expect(archive.messages.search({ query: 'mill', limit: 10 }).hits.map((h) => h.message.id)).toEqual([failed.message.id]);
+    // A later copy that fails (its key spent) leaves the text as it was.
+    const again = archive.messages.store(ACCOUNT, fromPeer(1, { body: 'This message could not be decrypted: bad MAC.', encryption: 'omemo2', senderDevice: 7, undecryptable: true }));
+    expect(again).toMatchObject({ created: false, updated: false, message: { body: 'meet at the mill' } });
+  });
+
   it('does not let anyone but the author correct or retract a message', () => {
     const { archive } = fx;
     const original = archive.messages.store(ACCOUNT, toPeer(1, { body: 'I owe you 10' }));

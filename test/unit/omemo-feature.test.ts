@@ -62,12 +62,14 @@ describe('which version, and whether to encrypt', () => {
     expect(chooseVersion(new Map())).toBeUndefined();
   });
 
-  it('is off until the user turns it on, whatever devices the contact has', () => {
+  it("is on by default for contacts whose devices support it, off for the others, and the user's switch wins", () => {
     const devices = new Map([['legacy', [1]]] as const);
-    expect(encryptionFor(undefined, devices)).toBeUndefined();
-    expect(encryptionFor(false, devices)).toBeUndefined();
+    expect(encryptionFor(undefined, devices)).toBe('legacy');
+    expect(encryptionFor(undefined, new Map([['legacy', [1]], ['omemo2', [1]]] as const))).toBe('omemo2');
+    expect(encryptionFor(undefined, new Map())).toBeUndefined();
     expect(encryptionFor(true, devices)).toBe('legacy');
-    expect(encryptionFor(true, new Map([['legacy', [1]], ['omemo2', [1]]] as const))).toBe('omemo2');
+    // An explicit off stays off, whatever devices they have.
+    expect(encryptionFor(false, devices)).toBeUndefined();
     // Switched on with no device known: still encrypted, so sending fails rather than going in clear.
     expect(encryptionFor(true, new Map())).toBe('legacy');
   });
@@ -352,6 +354,26 @@ describe('relations in an encrypted chat', () => {
     await settle();
     expect(sent).toEqual([]);
     expect(fixture.archive.messages.get(message.id).reactions ?? []).toEqual([]);
+    fixture.close();
+  });
+
+  it('tells the window when an edit cannot be encrypted, and sends nothing in clear', async () => {
+    const { ctx, fixture, sent } = sendingContext();
+    const told: unknown[] = [];
+    const emit = ctx.emit;
+    ctx.emit = (event, payload) => (event === 'message.changeNotSent' ? void told.push(payload) : emit(event, payload));
+    const relations = new RelationsFeature(ctx, {
+      modeFor: () => 'omemo2',
+      seal: async () => Promise.reject(new Error(`${PEER} has no device that can receive encrypted messages`)),
+      afterSealing: async (task) => task(),
+    });
+    const { message } = fixture.archive.messages.store(ACCOUNT, { peer: PEER, direction: 'out', sender: ME, messageId: 'm1', originId: 'm1', body: 'teh secret', ts: 1_000, state: 'sent', encryption: 'omemo2' });
+    relations.correct(message.id, 'the secret');
+    await settle();
+    expect(sent).toEqual([]);
+    expect(told).toEqual([{ accountId: ACCOUNT, peer: PEER, kind: 'correction', reason: `${PEER} has no device that can receive encrypted messages` }]);
+    // Still waiting in the outbox for the next connect.
+    expect(fixture.archive.messages.pendingEvents(ACCOUNT).map((e) => e.kind)).toEqual(['correction']);
     fixture.close();
   });
 

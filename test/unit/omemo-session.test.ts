@@ -2,11 +2,11 @@
 // notice is a message that does not arrive, arrives twice, or is readable by the wrong party.
 import parse from '@xmpp/xml/lib/parse.js';
 import { describe, expect, it } from 'vitest';
-import { ownBundle, generateIdentity, replenishPreKeys, rotateSignedPreKey, seedKeys } from '../../main/core/omemo/keys';
+import { ownBundle, generateIdentity, replenishPreKeys, rotateSignedPreKey, sameBundle, seedKeys } from '../../main/core/omemo/keys';
 import { decryptMessage, encryptMessage, startSession } from '../../main/core/omemo/message';
 import { bodyElement, buildEnvelope, parseEnvelope } from '../../main/core/omemo/payload';
 import { LEGACY, OMEMO2, type Profile } from '../../main/core/omemo/profile';
-import { MAX_GAP, MAX_SKIPPED_KEYS, OmemoSessionError, parseSession } from '../../main/core/omemo/session';
+import { HEARTBEAT_COUNTER, MAX_GAP, MAX_SKIPPED_KEYS, OmemoSessionError, parseSession } from '../../main/core/omemo/session';
 import { MemoryOmemoStore } from '../../main/core/omemo/store';
 import { buildBundle, buildEncrypted, parseBundle, parseEncrypted } from '../../main/core/omemo/xml';
 
@@ -111,6 +111,55 @@ describe.each([
     expect(() => read(bob, ALICE, BOB, toBob('too far'))).toThrow(expect.objectContaining({ reason: 'too-far-ahead' }));
   });
 
+  it('both sides start a session at once: every message either sent, before and after, decrypts', () => {
+    const { alice, bob, toBob, toAlice } = pair(profile);
+    // Bob wrote before Alice's first message reached him: two sessions, one begun on each side.
+    startSession(profile, bob, { jid: ALICE, deviceId: alice.identity().deviceId }, fetchedBundle(profile, alice));
+    const fromAlice = [toBob('a1'), toBob('a2')];
+    const fromBob = [toAlice('b1'), toAlice('b2')];
+    expect(read(bob, ALICE, BOB, fromAlice[0]!)).toBe('a1');
+    expect(read(alice, BOB, ALICE, fromBob[0]!)).toBe('b1');
+    // Each now writes in the session the other began, while older messages are still coming.
+    const crossing = [toBob('a3'), toAlice('b3')];
+    expect(read(bob, ALICE, BOB, fromAlice[1]!)).toBe('a2');
+    expect(read(alice, BOB, ALICE, fromBob[1]!)).toBe('b2');
+    expect(read(bob, ALICE, BOB, crossing[0]!)).toBe('a3');
+    expect(read(alice, BOB, ALICE, crossing[1]!)).toBe('b3');
+    for (let i = 0; i < 5; i++) {
+      const [ab, ba] = [toBob(`a${4 + i}`), toAlice(`b${4 + i}`)];
+      expect([read(bob, ALICE, BOB, ab), read(alice, BOB, ALICE, ba)]).toEqual([`a${4 + i}`, `b${4 + i}`]);
+    }
+  });
+
+  it('a session begun anew (a repair) still reads what was in flight in the old one, and both sides move to the new one', () => {
+    const { alice, bob, toBob, toAlice } = pair(profile);
+    read(bob, ALICE, BOB, toBob('start'));
+    read(alice, BOB, ALICE, toAlice('ok'));
+    const inFlight = toBob('sent before the repair');
+    startSession(profile, bob, { jid: ALICE, deviceId: alice.identity().deviceId }, fetchedBundle(profile, alice));
+    const repair = toAlice();
+    expect(repair.keys[0]!.keyExchange).toBe(true);
+    expect(read(bob, ALICE, BOB, inFlight)).toBe('sent before the repair');
+    expect(decryptMessage(profile, alice, BOB, ALICE, repair).usedPreKeyId).toBeDefined();
+    const after = toBob('after the repair');
+    expect(after.keys[0]!.keyExchange).toBe(false);
+    expect(read(bob, ALICE, BOB, after)).toBe('after the repair');
+    expect(read(alice, BOB, ALICE, toAlice('and back'))).toBe('and back');
+    // The session Bob began is the one both use now: his messages no longer carry a key exchange.
+    expect(toAlice('settled').keys[0]!.keyExchange).toBe(false);
+  });
+
+  it(`asks for an empty answer once a chain reaches ${HEARTBEAT_COUNTER} unanswered messages, and not again once answered`, () => {
+    const { alice, bob, toBob, toAlice } = pair(profile);
+    read(bob, ALICE, BOB, toBob('start'));
+    read(alice, BOB, ALICE, toAlice('ok'));
+    const due = Array.from({ length: HEARTBEAT_COUNTER + 1 }, (_, i) => decryptMessage(profile, bob, ALICE, BOB, toBob(`m${i}`)).heartbeatDue);
+    expect(due.indexOf(true)).toBe(HEARTBEAT_COUNTER);
+    expect(due.filter(Boolean)).toHaveLength(1);
+    read(alice, BOB, ALICE, toAlice());
+    expect(decryptMessage(profile, bob, ALICE, BOB, toBob('after the heartbeat')).heartbeatDue).toBe(false);
+  });
+
   it('a rotated signed prekey: new sessions use the new one, a session begun on the old one still opens', () => {
     const alice = device(profile);
     const bob = device(profile);
@@ -153,6 +202,17 @@ describe.each([
     expect(bob.session(ALICE, alice.identity().deviceId)).toBeUndefined();
     expect(bob.preKeys()).toHaveLength(prekeys);
     expect(read(bob, ALICE, BOB, first)).toBe('who am I');
+  });
+
+  it('tells a bundle as published from one that changed (a prekey used, a signed prekey rotated)', () => {
+    const bob = device(profile);
+    const published = fetchedBundle(profile, bob);
+    expect(sameBundle(published, ownBundle(profile, bob))).toBe(true);
+    bob.removePreKey(bob.preKeys()[0]!.id);
+    expect(sameBundle(published, ownBundle(profile, bob))).toBe(false);
+    const topped = fetchedBundle(profile, bob);
+    rotateSignedPreKey(profile, bob, 1);
+    expect(sameBundle(topped, ownBundle(profile, bob))).toBe(false);
   });
 
   it('a stored session that is not one is refused with a reason', () => {

@@ -306,6 +306,13 @@ export class MessageStore extends Store {
       if (corrected) return corrected;
     }
     const existing = this.findCopy(conversationId, record);
+    if (existing?.undecryptable && !record.undecryptable && record.encryption) {
+      // A copy that could be decrypted of one that could not: it is the message, as it reads.
+      this.searchIndex.unindex(existing);
+      this.sql('UPDATE messages SET body = ?, encryption = ?, sender_device = ?, undecryptable = 0 WHERE id = ?').run(record.body, record.encryption, record.senderDevice ?? null, existing.id);
+      this.searchIndex.index({ ...existing, body: record.body });
+      return { message: this.get(existing.id), created: false, updated: true };
+    }
     if (existing) {
       if (record.stanzaId && !existing.stanza_id) {
         // The archive's copy of a message we stored first (our own, or a carbon): learn its stanza-id.

@@ -419,4 +419,25 @@ export const migrations: readonly Migration[] = [
   ALTER TABLE messages ADD COLUMN sender_device INTEGER;
   ALTER TABLE messages ADD COLUMN undecryptable INTEGER NOT NULL DEFAULT 0;
   `,
+  // 16: what the outbox sealed with OMEMO, by stanza id, kept until the stanza leaves the
+  // outbox: sent again after a cut, it goes out as first sealed. Sealing it afresh each time
+  // would spend a key of the ratchet per attempt, and a long outbox on a bad network then
+  // pushes the receiver's chain past what it may skip. And what each ciphertext we received
+  // decrypted to, by its digest, for a while: its key is spent once used, and another copy
+  // of it (the live one and the archive's) must read the same, not "could not be decrypted".
+  `
+  CREATE TABLE omemo_sealed (
+    account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    stanza_id   TEXT NOT NULL,
+    stanza      TEXT NOT NULL,
+    PRIMARY KEY (account_id, stanza_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE omemo_opened (
+    account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    digest      BLOB NOT NULL,
+    opened      TEXT NOT NULL,
+    opened_at   INTEGER NOT NULL,
+    PRIMARY KEY (account_id, digest)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

@@ -117,6 +117,43 @@ export class OmemoArchive {
     return row?.encryption;
   }
 
+  /** The stanza the outbox sealed under this id, as XML text (see migration 16). */
+  sealed(accountId: string, stanzaId: string): string | undefined {
+    const row = this.db.prepare('SELECT stanza FROM omemo_sealed WHERE account_id = ? AND stanza_id = ?').get(accountId, stanzaId) as { stanza: string } | undefined;
+    return row?.stanza;
+  }
+
+  keepSealed(accountId: string, stanzaId: string, stanza: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO omemo_sealed (account_id, stanza_id, stanza) VALUES (?, ?, ?)').run(accountId, stanzaId, stanza);
+  }
+
+  /** Forgets the sealed stanzas no message or relation in the outbox is waiting to send. */
+  forgetSent(accountId: string): number {
+    return this.db
+      .prepare(
+        `DELETE FROM omemo_sealed WHERE account_id = @accountId
+           AND NOT EXISTS (SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                           WHERE m.state = 'pending' AND m.message_id = omemo_sealed.stanza_id AND c.account_id = @accountId)
+           AND NOT EXISTS (SELECT 1 FROM message_events e JOIN conversations c ON c.id = e.conversation_id
+                           WHERE e.pending = 1 AND e.message_id = omemo_sealed.stanza_id AND c.account_id = @accountId)`,
+      )
+      .run({ accountId }).changes;
+  }
+
+  /** What the ciphertext named by `digest` decrypted to, as the feature stored it (see migration 16). */
+  opened(accountId: string, digest: Uint8Array): string | undefined {
+    const row = this.db.prepare('SELECT opened FROM omemo_opened WHERE account_id = ? AND digest = ?').get(accountId, digest) as { opened: string } | undefined;
+    return row?.opened;
+  }
+
+  keepOpened(accountId: string, digest: Uint8Array, opened: string, now: number): void {
+    this.db.prepare('INSERT OR REPLACE INTO omemo_opened (account_id, digest, opened, opened_at) VALUES (?, ?, ?, ?)').run(accountId, digest, opened, now);
+  }
+
+  forgetOpenedBefore(accountId: string, ts: number): void {
+    this.db.prepare('DELETE FROM omemo_opened WHERE account_id = ? AND opened_at < ?').run(accountId, ts);
+  }
+
   /** The per-conversation switch: undefined when the user never set it. */
   conversationSetting(accountId: string, peer: string): boolean | undefined {
     const row = this.db.prepare('SELECT omemo FROM conversations WHERE account_id = ? AND peer = ?').get(accountId, peer) as { omemo: number | null } | undefined;

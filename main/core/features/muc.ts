@@ -21,6 +21,7 @@ import {
   NS_MUC_USER,
   NS_OCCUPANT_ID,
   adminQuery,
+  parseAffiliationList,
   declineInvite,
   destroyQuery,
   directInvite,
@@ -93,6 +94,11 @@ type Room = {
   /** Real JIDs shown to all (muc_nonanonymous) and members only (muc_membersonly): what OMEMO needs. */
   nonAnonymous: boolean;
   membersOnly: boolean;
+  /**
+   * Its owners, admins and members by real JID, from the room's lists (where it lets us read
+   * them) and the occupants' presence: an encrypted room's message is for the absent ones too.
+   */
+  affiliated: Set<string>;
   conversationId: number;
   /** Our join created the room (status 201): it stays locked until its owner configures it (§10.1). */
   created?: boolean;
@@ -173,6 +179,7 @@ export class MucFeature implements Feature {
       occupantIds: false,
       nonAnonymous: false,
       membersOnly: false,
+      affiliated: new Set(),
       conversationId: this.ctx.archive.conversations.openRoom(this.ctx.accountId, jid).id,
       lastHeard: 0,
       batch: { added: new Map(), changed: new Map(), removed: new Map() },
@@ -331,7 +338,20 @@ export class MucFeature implements Feature {
     room.membersOnly = ofRoom?.has('muc_membersonly') ?? false;
     if (ofRoom) this.omemo?.noteRoom(room.jid, { nonAnonymous: room.nonAnonymous, membersOnly: room.membersOnly });
     for (const occupant of room.occupants.values()) this.learnDevicesOf(room, occupant);
+    if (this.omemo && room.nonAnonymous && room.membersOnly) void this.learnAffiliated(session, room);
     return ofRoom !== undefined;
+  }
+
+  /**
+   * Who belongs to an encryptable room, present or not (§9.5, §10.5), and their devices. A list
+   * the room will not show us (many show them to admins only) leaves those we see come in.
+   */
+  private async learnAffiliated(session: Session, room: Room): Promise<void> {
+    for (const affiliation of ['owner', 'admin', 'member'] as const) {
+      const listed = await ask(session.iqCaller, 'get', room.jid, adminQuery([{ affiliation }]), { ownJids: [], timeoutMs: JOIN_TIMEOUT_MS }).then(parseAffiliationList, () => []);
+      for (const jid of listed) room.affiliated.add(jid);
+    }
+    for (const jid of room.affiliated) if (jid !== this.ctx.bare) this.omemo?.learnDevices(jid);
   }
 
   /** Sends our join presence; settles on our own presence from the room or its refusal. */
@@ -557,6 +577,8 @@ export class MucFeature implements Feature {
         else this.queueAdded(room, occupant);
         if (parsed.self && parsed.created) room.created = true;
         if (!known) this.learnDevicesOf(room, occupant);
+        if (occupant.jid && ['owner', 'admin', 'member'].includes(occupant.affiliation)) room.affiliated.add(occupant.jid);
+        else if (occupant.jid) room.affiliated.delete(occupant.jid);
         if (parsed.self) this.selfPresence(room, occupant);
         else this.schedule(room);
         break;
@@ -564,6 +586,7 @@ export class MucFeature implements Feature {
       case 'unavailable': {
         const gone = room.occupants.get(parsed.nick);
         room.occupants.delete(parsed.nick);
+        if (gone?.jid && (parsed.departure === 'banned' || parsed.departure === 'affiliation-changed' || parsed.departure === 'members-only')) room.affiliated.delete(gone.jid);
         if (gone) this.queueRemoved(room, { nick: parsed.nick, why: parsed.departure, ...(parsed.reason ? { reason: parsed.reason } : {}), ...(parsed.newNick ? { newNick: parsed.newNick } : {}) });
         if (parsed.self && parsed.departure === 'nick-changed' && parsed.newNick) {
           // Our new nick's presence follows and settles the rename.
@@ -731,7 +754,7 @@ export class MucFeature implements Feature {
   /** Stores a room message as pending (archive first); it goes out now if we are in the room, else once we are. */
   send(jid: string, body: string): MessageView {
     const room = this.known(jid);
-    const encryption = this.omemo?.modeFor(jid, this.members(room));
+    const encryption = this.omemo?.modeFor(jid, this.members(room), this.absentMembers(room));
     const message = storePending(this.ctx, jid, body, {
       ...(room.self?.occupantId ? { occupantId: room.self.occupantId } : {}),
       ...(encryption ? { encryption } : {}),
@@ -744,6 +767,12 @@ export class MucFeature implements Feature {
   /** The real bare JIDs of everyone in the room but us (only a non-anonymous room shows them all). */
   private members(room: Room): string[] {
     return [...new Set([...room.occupants.values()].flatMap((o) => (o.jid && o.jid !== this.ctx.bare ? [o.jid] : [])))];
+  }
+
+  /** Those who belong to the room but are not in it now (nor us). */
+  private absentMembers(room: Room): string[] {
+    const present = new Set(this.members(room));
+    return [...room.affiliated].filter((jid) => jid !== this.ctx.bare && !present.has(jid));
   }
 
   /**
@@ -760,7 +789,7 @@ export class MucFeature implements Feature {
     const sealed = this.sealing.then(() => {
       if (!omemo) throw new Error('end-to-end encryption is not available');
       if (hidden) throw new Error(`the room does not show who ${hidden.nick} is`);
-      return omemo.seal(room.jid, plain, this.members(room), message.encryption);
+      return omemo.seal(room.jid, plain, this.members(room), message.encryption, this.absentMembers(room));
     });
     this.sealing = sealed.catch(() => {});
     sealed.then(

@@ -4,18 +4,20 @@
 // needed); sealing what chat sends and reading what chat and the catch-up receive, so that
 // the decrypted message is stored by chat like any other. Trust is blind until verified: the
 // identity key first seen for a device is kept, and a device that shows another is refused.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
+import { z } from 'zod';
+import parseXml from '@xmpp/xml/lib/parse.js';
 import type { OmemoDeviceView } from '../../../preload/contract';
 import { CommandFailure } from '../api';
 import type { SqliteOmemoStore, Trust } from '../archive/omemo-store';
-import { generateIdentity, ownBundle, replenishPreKeys, seedKeys } from '../omemo/keys';
+import { generateIdentity, ownBundle, replenishPreKeys, sameBundle, seedKeys } from '../omemo/keys';
 import { decryptMessage, encryptMessage, startSession, type Recipient } from '../omemo/message';
 import { NS_CLIENT, buildEnvelope, parseEnvelope } from '../omemo/payload';
 import { aesGcmDecrypt, aesGcmEncrypt, concat, equalBytes, random } from '../omemo/primitives';
 import { profileOf, type OmemoVersion } from '../omemo/profile';
 import { OmemoSessionError } from '../omemo/session';
-import { NODE_DEVICES, buildBundle, buildDeviceList, buildEncrypted, bundleNode, parseBundle, parseDeviceList } from '../omemo/xml';
+import { NODE_DEVICES, buildBundle, buildDeviceList, buildEncrypted, bundleNode, parseBundle, parseDeviceList, type EncryptedElement } from '../omemo/xml';
 import type { OwnIdentity } from '../omemo/store';
 import type { Decrypted } from '../xmpp/chat';
 import { ask } from '../xmpp/iq';
@@ -36,9 +38,42 @@ import {
 import { NS_REACTIONS } from '../xmpp/relations';
 import type { Session } from '../xmpp/session';
 import type { Feature, FeatureContext, FeatureModule } from './feature';
+import { publishToOwnPep } from './pep';
 
 const encryptionName = (version: OmemoVersion) => (version === 'legacy' ? 'omemo' : 'omemo2');
 const fingerprint = (identity: Uint8Array) => Buffer.from(identity).toString('hex');
+
+/** Failures that mean our session with the sending device is missing or out of step: repaired. */
+const BROKEN_SESSION: ReadonlySet<OmemoSessionError['reason']> = new Set(['no-session', 'bad-mac', 'too-far-ahead', 'unknown-prekey', 'unknown-signed-prekey']);
+/** A device's session is repaired at most once in this time. */
+export const REPAIR_INTERVAL_MS = 60_000;
+
+/** How long what a ciphertext decrypted to is kept, for another copy of it (an archive's, say). */
+const KEEP_OPENED_MS = 30 * 24 * 3600_000;
+
+/** Names one ciphertext, whichever copy of the stanza carries it. */
+function ciphertextDigest(version: OmemoVersion, sender: string, element: EncryptedElement): Uint8Array {
+  const hash = createHash('sha256').update(`${version}\n${sender}\n${element.sid}\n`);
+  for (const key of element.keys) hash.update(`${key.jid ?? ''} ${key.rid} ${key.keyExchange}\n`).update(key.data);
+  if (element.payload) hash.update(element.payload);
+  return hash.digest();
+}
+
+const StoredOpened = z.object({
+  body: z.string(),
+  encryption: z.enum(['omemo', 'omemo2']),
+  senderDevice: z.number().int().optional(),
+  content: z.array(z.string()).optional(),
+});
+
+function storedOpened(text: Decrypted & { kind: 'text' }): string {
+  return JSON.stringify({ body: text.body, encryption: text.encryption, senderDevice: text.senderDevice, content: text.content?.map((c) => c.toString()) });
+}
+
+function readOpened(stored: string): Decrypted {
+  const { content, senderDevice, ...rest } = StoredOpened.parse(JSON.parse(stored));
+  return { kind: 'text', ...rest, ...(senderDevice !== undefined ? { senderDevice } : {}), ...(content ? { content: content.map((c) => parseXml(c) as Element) } : {}) };
+}
 
 /** Why a reaction is not sent where it would have to be encrypted with OMEMO 0.3. */
 export const LEGACY_REACTIONS =
@@ -56,18 +91,17 @@ export function unsealIdentityKey(key: Uint8Array, sealed: Uint8Array): Uint8Arr
 }
 
 /**
- * Whether a message to a contact is encrypted, and with which version: only once the user
- * turned it on for the conversation. On with no device known yet still says encrypted (0.3,
- * the version most clients speak): sending then fails with the reason rather than going out
- * in clear.
+ * Whether a message to a contact is encrypted, and with which version. The user's switch for
+ * the conversation wins: off stays off; on with no device known yet still says encrypted (0.3,
+ * the version most clients speak), and sending then fails with the reason rather than going
+ * out in clear. Untouched, it is on once the contact's device list showed a device (`devices`:
+ * every device ever listed): a list that empties later (their server's say-so, or an
+ * attacker's) does not quietly turn the chat back to clear; the user may turn it off.
  */
 export function encryptionFor(setting: boolean | undefined, devices: ReadonlyMap<OmemoVersion, readonly number[]>): OmemoVersion | undefined {
-  // Off until the user turns it on (the lock in the chat's header). On by default is what the
-  // issue asks, but between two Heron cores a run of connection cuts still leaves some
-  // encrypted messages undecryptable (the fault test, run encrypted): until that is fixed, a
-  // user who has not chosen encryption must not lose messages to it.
-  if (setting !== true) return undefined;
-  return chooseVersion(devices) ?? 'legacy';
+  if (setting === false) return undefined;
+  const version = chooseVersion(devices);
+  return setting === true ? (version ?? 'legacy') : version;
 }
 
 /** Runs tasks one at a time, in the order given; one that fails does not hold up the next. */
@@ -118,6 +152,8 @@ export class OmemoFeature implements Feature {
   async ready(session: Session): Promise<void> {
     this.learning.clear();
     if (!this.stores) return;
+    this.ctx.archive.omemo.forgetSent(this.ctx.accountId);
+    this.ctx.archive.omemo.forgetOpenedBefore(this.ctx.accountId, this.ctx.clock.now() - KEEP_OPENED_MS);
     // Not awaited: the catch-up and the outbox after us need not wait for four PEP round trips.
     void (async () => {
       for (const version of VERSIONS) await this.publishOwn(session, version);
@@ -171,15 +207,30 @@ export class OmemoFeature implements Feature {
     if (!store) return;
     const own = store.identity().deviceId;
     try {
-      // The bundle first: whoever sees the device in the list fetches its bundle at once.
-      await this.publishBundle(session, version);
+      // The bundle first: whoever sees the device in the list fetches its bundle at once. Only
+      // when the server's copy differs: a login that publishes it again for nothing takes ~25 s
+      // through ejabberd's default shaper (3 kB/s from us), holding up everything behind it.
+      if (!(await this.bundlePublished(session, version))) await this.publishBundle(session, version);
       const listed = await this.fetchDevices(session, this.ctx.bare, version);
       if (!listed.includes(own)) {
         const list = buildDeviceList(version, [...listed, own].map((id) => ({ id })));
-        await ask(session.iqCaller, 'set', this.ctx.bare, publishItem(NODE_DEVICES[version], CURRENT, list, '1'), { ownJids: [this.ctx.bare] });
+        await publishToOwnPep(session, this.ctx.bare, publishItem(NODE_DEVICES[version], CURRENT, list, '1'));
       }
     } catch (error) {
       this.ctx.log('warn', `${this.ctx.bare}: publishing OMEMO ${version} failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Whether our server holds our bundle as we would publish it now. */
+  private async bundlePublished(session: Session, version: OmemoVersion): Promise<boolean> {
+    const store = this.stores!.get(version)!;
+    const own = store.identity().deviceId;
+    const itemId = version === 'legacy' ? undefined : String(own);
+    try {
+      const payload = itemPayload(await ask(session.iqCaller, 'get', this.ctx.bare, itemsQuery(bundleNode(version, own), itemId), { ownJids: [this.ctx.bare] }), itemId);
+      return payload !== undefined && sameBundle(parseBundle(version, payload), ownBundle(profileOf(version), store));
+    } catch {
+      return false; // none yet, or one we cannot read: publish ours
     }
   }
 
@@ -188,7 +239,7 @@ export class OmemoFeature implements Feature {
     const own = store.identity().deviceId;
     const bundle = buildBundle(version, ownBundle(profileOf(version), store));
     const publish = version === 'legacy' ? publishItem(bundleNode(version, own), CURRENT, bundle, '1') : publishItem(bundleNode(version, own), String(own), bundle, 'max');
-    await ask(session.iqCaller, 'set', this.ctx.bare, publish, { ownJids: [this.ctx.bare] });
+    await publishToOwnPep(session, this.ctx.bare, publish);
   }
 
   /** A device list from PEP (also noted in the archive); an empty node is no devices. */
@@ -220,26 +271,37 @@ export class OmemoFeature implements Feature {
     return devices;
   }
 
-  /** `members`: a room's occupants by real JID, who all get the message in one version. */
-  modeFor(peer: string, members?: readonly string[]): 'omemo' | 'omemo2' | undefined {
+  /**
+   * `members`: a room's occupants by real JID, who all get the message in one version, and
+   * `absent`: its members not in it now, who get it where they have a device. Rooms are
+   * encrypted only when the user turned it on.
+   */
+  modeFor(peer: string, members?: readonly string[], absent: readonly string[] = []): 'omemo' | 'omemo2' | undefined {
     const setting = this.ctx.archive.omemo.conversationSetting(this.ctx.accountId, peer);
-    if (setting !== true) return undefined;
-    if (members) return encryptionName(commonVersion(members.filter((jid) => jid !== this.ctx.bare).map((jid) => this.activeDevices(jid))));
+    if (members) return setting === true ? encryptionName(commonVersion(this.roomAudience(members, absent).map((jid) => this.activeDevices(jid)))) : undefined;
+    // A chat with my own account has nobody else to encrypt to, unless the user asks for it.
+    if (setting === false || (setting === undefined && peer === this.ctx.bare)) return undefined;
     // The version their devices we may write to have; once on, a contact whose devices were all
     // removed or distrusted does not silently get messages in clear: sending fails and says why.
     const version = chooseVersion(this.activeDevices(peer)) ?? encryptionFor(setting, this.activeDevices(peer, true));
     return version && encryptionName(version);
   }
 
+  /** Who a room message is encrypted for: the occupants, and the absent members we know a device of. */
+  private roomAudience(members: readonly string[], absent: readonly string[]): string[] {
+    return [...members, ...absent.filter((jid) => chooseVersion(this.activeDevices(jid)))].filter((jid) => jid !== this.ctx.bare);
+  }
+
   /**
    * Encrypts a message to every trusted device of `members` (the contact of a chat; a room's
-   * occupants by real JID) and to my other devices. A room message goes in one version: OMEMO 2
-   * when every member has it, else 0.3; a member without any device it can reach fails it.
+   * occupants by real JID), of a room's `absent` members where we know one, and to my other
+   * devices. A room message goes in one version: OMEMO 2 when every member has it, else 0.3;
+   * an occupant without any device it can reach fails it (they would see nothing).
    */
-  seal(peer: string, plain: Element, members: readonly string[] = [peer], stored?: 'omemo' | 'omemo2'): Promise<Element> {
+  seal(peer: string, plain: Element, members: readonly string[] = [peer], stored?: 'omemo' | 'omemo2', absent: readonly string[] = []): Promise<Element> {
     // One at a time, in the order asked (bundles may have to be fetched first): a message and
     // the correction that names it leave in the order they were sent.
-    return this.inOrder(() => this.sealNow(peer, plain, members, stored));
+    return this.inOrder(() => this.sealNow(peer, plain, members, stored, absent));
   }
   private readonly inOrder = inOrder();
 
@@ -248,12 +310,16 @@ export class OmemoFeature implements Feature {
     return this.inOrder(async () => task());
   }
 
-  private async sealNow(peer: string, plain: Element, members: readonly string[], stored?: 'omemo' | 'omemo2'): Promise<Element> {
+  private async sealNow(peer: string, plain: Element, members: readonly string[], stored: 'omemo' | 'omemo2' | undefined, absent: readonly string[]): Promise<Element> {
     const session = this.ctx.liveSession();
     if (!this.stores) throw new Error(this.unavailable);
+    // Sent before and cut off: the same sealed stanza again (migration 16 says why).
+    const id = plain.attrs.id as string | undefined;
+    const kept = id === undefined ? undefined : this.ctx.archive.omemo.sealed(this.ctx.accountId, id);
+    if (kept !== undefined) return parseXml(kept) as Element;
     if (!session) throw new Error('not connected');
     const others = members.filter((jid) => jid !== this.ctx.bare);
-    if (others.length === 0) throw new Error('nobody else is in the room to read it');
+    if (others.length === 0 && this.roomAudience([], absent).length === 0) throw new Error('nobody else is in the room to read it');
     const devicesOf = new Map<string, Map<OmemoVersion, number[]>>();
     for (const jid of others) {
       let devices = this.activeDevices(jid);
@@ -264,6 +330,7 @@ export class OmemoFeature implements Feature {
       if (!chooseVersion(devices)) throw new Error(`${jid} has no device that can receive encrypted messages`);
       devicesOf.set(jid, devices);
     }
+    for (const jid of this.roomAudience([], absent)) if (!devicesOf.has(jid)) devicesOf.set(jid, this.activeDevices(jid));
     const storedVersion: OmemoVersion | undefined = stored && (stored === 'omemo' ? 'legacy' : 'omemo2');
     // The version the message was stored with, when everyone has it: what it says is what went out.
     const version = storedVersion && commonVersion([...devicesOf.values()], [storedVersion]) === storedVersion ? storedVersion : commonVersion([...devicesOf.values()]);
@@ -287,11 +354,16 @@ export class OmemoFeature implements Feature {
     }
     const content =
       version === 'legacy' ? new TextEncoder().encode(plain.getChildText('body') ?? '') : buildEnvelope({ content: sealedContent(plain, version), from: this.ctx.bare, to: peer });
-    const result = this.ctx.archive.transaction(() => encryptMessage(profile, store, recipients, content));
-    const reached = new Set(recipients.filter((r) => !result.skipped.some((s) => s.recipient === r)).map((r) => r.jid));
-    const missed = others.find((jid) => !reached.has(jid));
-    if (missed) throw new Error(`no session could be made with any device of ${missed}${problems.length ? ` (${problems.join('; ')})` : ''}`);
-    return encryptedStanza(plain, version, buildEncrypted(version, result.element));
+    // The sessions move on and the stanza is kept in one step: what is resent is what they expect.
+    return this.ctx.archive.transaction(() => {
+      const result = encryptMessage(profile, store, recipients, content);
+      const reached = new Set(recipients.filter((r) => !result.skipped.some((s) => s.recipient === r)).map((r) => r.jid));
+      const missed = others.find((jid) => !reached.has(jid));
+      if (missed) throw new Error(`no session could be made with any device of ${missed}${problems.length ? ` (${problems.join('; ')})` : ''}`);
+      const sealed = encryptedStanza(plain, version, buildEncrypted(version, result.element));
+      if (id !== undefined) this.ctx.archive.omemo.keepSealed(this.ctx.accountId, id, sealed.toString());
+      return sealed;
+    });
   }
 
   private async buildSession(session: Session, version: OmemoVersion, recipient: Recipient): Promise<void> {
@@ -368,25 +440,60 @@ export class OmemoFeature implements Feature {
     if (element.sid === store.identity().deviceId) return { kind: 'skip', reason: 'our own encrypted message' };
     // An empty message (a heartbeat, or a session's answer) has nothing to show, whoever it was for.
     if (!element.payload && !element.keys.some((key) => key.rid === store.identity().deviceId)) return { kind: 'skip', reason: 'an empty OMEMO message for another device' };
+    // The same ciphertext again (a live copy and the archive's, or a resent one): its key is
+    // spent, so it reads as it did the first time.
+    const digest = ciphertextDigest(found.version, sender, element);
+    const opened = this.ctx.archive.omemo.opened(this.ctx.accountId, digest);
+    if (opened !== undefined) return readOpened(opened);
     try {
-      const result = decryptMessage(profileOf(found.version), store, sender, this.ctx.bare, element, {
-        acceptIdentity: (identity, deviceId) => this.acceptIdentity(sender, found.version, deviceId, identity),
+      // The session moves on and what it opened is kept in one step.
+      return this.ctx.archive.transaction((): Decrypted => {
+        const result = decryptMessage(profileOf(found.version), store, sender, this.ctx.bare, element, {
+          acceptIdentity: (identity, deviceId) => this.acceptIdentity(sender, found.version, deviceId, identity),
+        });
+        if (result.usedPreKeyId !== undefined) this.prekeyUsed(found.version);
+        // XEP-0384 §7.3: answer a new session at once, so the sender stops repeating the key
+        // exchange, and a long chain, so that it turns.
+        if (result.usedPreKeyId !== undefined || result.heartbeatDue) queueMicrotask(() => this.heartbeat(found.version, { jid: sender, deviceId: element.sid }));
+        if (!result.content) return { kind: 'skip', reason: 'an empty OMEMO message' };
+        let text: Decrypted & { kind: 'text' };
+        if (found.version === 'legacy') text = { kind: 'text', body: new TextDecoder().decode(result.content), encryption, senderDevice: element.sid };
+        else {
+          const { content } = parseEnvelope(result.content, { from: sender, to: direction === 'in' && !groupchat ? this.ctx.bare : peer });
+          text = { kind: 'text', body: content.find((c) => c.is('body', NS_CLIENT))?.text() ?? '', content, encryption, senderDevice: element.sid };
+        }
+        this.ctx.archive.omemo.keepOpened(this.ctx.accountId, digest, storedOpened(text), this.ctx.clock.now());
+        return text;
       });
-      if (result.usedPreKeyId !== undefined) {
-        this.prekeyUsed(found.version);
-        // XEP-0384 §7.3: answer a new session at once, so the sender stops repeating the key exchange.
-        queueMicrotask(() => this.heartbeat(found.version, { jid: sender, deviceId: element.sid }));
-      }
-      if (!result.content) return { kind: 'skip', reason: 'an empty OMEMO message' };
-      if (found.version === 'legacy') return { kind: 'text', body: new TextDecoder().decode(result.content), encryption, senderDevice: element.sid };
-      const { content } = parseEnvelope(result.content, { from: sender, to: direction === 'in' && !groupchat ? this.ctx.bare : peer });
-      return { kind: 'text', body: content.find((c) => c.is('body', NS_CLIENT))?.text() ?? '', content, encryption, senderDevice: element.sid };
     } catch (error) {
       if (error instanceof OmemoSessionError && error.reason === 'duplicate') return { kind: 'skip', reason: 'already decrypted' };
+      if (error instanceof OmemoSessionError && BROKEN_SESSION.has(error.reason)) this.repair(found.version, { jid: sender, deviceId: element.sid });
       if (!element.payload) return { kind: 'skip', reason: `an empty OMEMO message that could not be read: ${(error as Error).message}` };
       return failed((error as Error).message, element.sid);
     }
   };
+
+  /**
+   * A device wrote to us in a session we do not have (or no longer can follow): build a new
+   * one from its bundle and send it an empty message, whose key exchange replaces the broken
+   * session on its side too (XEP-0384 §7.3), so its next messages can be read. What it sent
+   * before stays unreadable. Once per device per REPAIR_INTERVAL_MS, and after the current
+   * step: a catch-up page full of such messages makes one repair, not a storm.
+   */
+  private repair(version: OmemoVersion, recipient: Recipient): void {
+    const session = this.ctx.liveSession();
+    // Only a device its owner lists: a forged message naming any number is not worth a fetch.
+    if (!session || !this.stores || !this.activeDevices(recipient.jid).get(version)?.includes(recipient.deviceId)) return;
+    const key = `${version} ${recipient.deviceId} ${recipient.jid}`;
+    const now = this.ctx.clock.now();
+    if (now - (this.repaired.get(key) ?? -Infinity) < REPAIR_INTERVAL_MS) return;
+    this.repaired.set(key, now);
+    void this.inOrder(async () => {
+      await this.buildSession(session, version, recipient);
+      this.heartbeat(version, recipient);
+    }).catch((error: Error) => this.ctx.log('warn', `${this.ctx.bare}: could not repair the OMEMO session with device ${recipient.deviceId} of ${recipient.jid}: ${error.message}`));
+  }
+  private readonly repaired = new Map<string, number>();
 
   /** An empty message to one device: it moves the session on and carries nothing to show. */
   private heartbeat(version: OmemoVersion, recipient: Recipient): void {

@@ -178,7 +178,10 @@ export class RelationsFeature implements Feature {
     const sealed = this.encryption ? this.encryption.seal(event.peer, plain) : Promise.reject(new Error('end-to-end encryption is not available'));
     sealed.then(
       (stanza) => void (this.ctx.liveSession() === session && write(stanza)),
-      (error: Error) => this.ctx.log('warn', `${this.ctx.bare}: ${event.kind} not sent, it could not be encrypted: ${error.message}`),
+      (error: Error) => {
+        this.ctx.log('warn', `${this.ctx.bare}: ${event.kind} not sent, it could not be encrypted: ${error.message}`);
+        if (event.kind !== 'retraction') this.ctx.emit('message.changeNotSent', { accountId: this.ctx.accountId, peer: event.peer, kind: event.kind, reason: error.message });
+      },
     );
   }
 }
@@ -202,7 +205,7 @@ function featureFor(scope: CommandScope, messageId: number): RelationsFeature {
 export const relationsModule: FeatureModule<RelationsFeature> = {
   name: 'relations',
   create: (ctx, account) => new RelationsFeature(ctx, account.use(omemoModule)),
-  events: ['message.updated', 'conversation.changed'],
+  events: ['message.updated', 'conversation.changed', 'message.changeNotSent'],
   commands: {
     'messages.correct': ({ messageId, body }, scope) => featureFor(scope, messageId).correct(messageId, body),
     'messages.react': ({ messageId, emojis }, scope) => featureFor(scope, messageId).react(messageId, emojis),

@@ -1,6 +1,6 @@
 // Making our own keys and the bundle that publishes them.
 import type { Profile } from './profile';
-import { random, x25519PublicKey, xeddsaSign } from './primitives';
+import { equalBytes, random, x25519PublicKey, xeddsaSign } from './primitives';
 import type { Bundle } from './session';
 import type { OmemoStore, OwnIdentity, PreKeyRecord, SignedPreKeyRecord } from './store';
 
@@ -37,6 +37,20 @@ export function ownBundle(profile: Profile, store: OmemoStore): Bundle {
     signedPreKeySignature: signed.signature,
     preKeys: store.preKeys().map(({ id, publicKey }) => ({ id, publicKey })),
   };
+}
+
+/** Whether two bundles say the same: identity, signed prekey and the same set of prekeys. */
+export function sameBundle(a: Bundle, b: Bundle): boolean {
+  const preKeys = (bundle: Bundle) => new Map(bundle.preKeys.map((k) => [k.id, Buffer.from(k.publicKey).toString('base64')]));
+  const [ka, kb] = [preKeys(a), preKeys(b)];
+  return (
+    equalBytes(a.identityKey, b.identityKey) &&
+    a.signedPreKeyId === b.signedPreKeyId &&
+    equalBytes(a.signedPreKey, b.signedPreKey) &&
+    equalBytes(a.signedPreKeySignature, b.signedPreKeySignature) &&
+    ka.size === kb.size &&
+    [...ka].every(([id, key]) => kb.get(id) === key)
+  );
 }
 
 /** Publishes a new signed prekey; the one before stays usable for messages still on their way. */

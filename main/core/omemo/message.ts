@@ -4,7 +4,7 @@
 import { random } from './primitives';
 import { type Profile } from './profile';
 import { emptyKeyMaterial, openLegacyPayload, openOmemo2Payload, sealLegacyPayload, sealOmemo2Payload } from './payload';
-import { type Bundle, decryptKey, encryptKey, initiateSession, OmemoSessionError } from './session';
+import { type Bundle, decryptKey, encryptKey, initiateSession, OmemoSessionError, replaceSession } from './session';
 import type { OmemoStore } from './store';
 import type { EncryptedElement, KeyElement } from './xml';
 
@@ -13,9 +13,10 @@ export interface Recipient {
   deviceId: number;
 }
 
-/** Builds a session with a device from its bundle; replaces any session we had with it. */
+/** Builds a session with a device from its bundle, in place of any we had with it (kept to read what was in flight). */
 export function startSession(profile: Profile, store: OmemoStore, recipient: Recipient, bundle: Bundle): void {
-  store.putSession(recipient.jid, recipient.deviceId, initiateSession(profile, store.identity().privateKey, bundle));
+  const fresh = initiateSession(profile, store.identity().privateKey, bundle);
+  store.putSession(recipient.jid, recipient.deviceId, replaceSession(store.session(recipient.jid, recipient.deviceId), fresh));
 }
 
 export interface EncryptResult {
@@ -58,6 +59,8 @@ export interface DecryptResult {
   remoteIdentity: Uint8Array;
   /** The session was new, built on this prekey (now removed): publish a bundle without it. */
   usedPreKeyId?: number;
+  /** The sender's chain is long and we have not answered in it: send an empty message (HEARTBEAT_COUNTER). */
+  heartbeatDue: boolean;
 }
 
 export interface DecryptOptions {
@@ -76,7 +79,7 @@ export function decryptMessage(
 ): DecryptResult {
   const own = store.identity();
   const key = element.keys.find((k) => k.rid === own.deviceId && (profile.version === 'legacy' || k.jid?.toLowerCase() === ownJid.toLowerCase()));
-  if (!key) throw new OmemoSessionError('no-session', `the message is not encrypted for this device (${own.deviceId})`);
+  if (!key) throw new OmemoSessionError('not-for-this-device', `the message is not encrypted for this device (${own.deviceId})`);
   const existing = store.session(senderJid, element.sid);
   const result = decryptKey(profile, store, existing, key.data, key.keyExchange);
   if (options.acceptIdentity && !options.acceptIdentity(result.remoteIdentity, element.sid)) {
@@ -84,7 +87,7 @@ export function decryptMessage(
   }
   store.putSession(senderJid, element.sid, result.state);
   if (result.usedPreKeyId !== undefined) store.removePreKey(result.usedPreKeyId);
-  const base = { senderDeviceId: element.sid, remoteIdentity: result.remoteIdentity, usedPreKeyId: result.usedPreKeyId };
+  const base = { senderDeviceId: element.sid, remoteIdentity: result.remoteIdentity, usedPreKeyId: result.usedPreKeyId, heartbeatDue: result.heartbeatDue };
   if (!element.payload) return base;
   if (profile.version === 'legacy') {
     if (!element.iv) throw new OmemoSessionError('malformed', 'OMEMO 0.3 message without IV');

@@ -22,10 +22,17 @@ import type { OmemoStore } from './store';
 export const MAX_SKIPPED_KEYS = 1000;
 /** A message may skip at most this many keys of one chain; more is refused as a DoS. */
 export const MAX_GAP = 1000;
+/**
+ * XEP-0384 §7.3: the first message of a chain with this counter or higher is answered with
+ * an empty message, which turns the other side's ratchet (and keeps its chains short).
+ */
+export const HEARTBEAT_COUNTER = 53;
+/** Sessions a newer one replaced, kept to read messages still in flight in them. */
+export const MAX_PREVIOUS_SESSIONS = 4;
 
 export class OmemoSessionError extends Error {
   constructor(
-    readonly reason: 'malformed' | 'untrusted' | 'bad-signature' | 'no-session' | 'unknown-prekey' | 'unknown-signed-prekey' | 'duplicate' | 'too-far-ahead' | 'bad-mac' | 'no-prekey-in-bundle',
+    readonly reason: 'malformed' | 'untrusted' | 'bad-signature' | 'no-session' | 'not-for-this-device' | 'unknown-prekey' | 'unknown-signed-prekey' | 'duplicate' | 'too-far-ahead' | 'bad-mac' | 'no-prekey-in-bundle',
     message: string,
   ) {
     super(message);
@@ -77,6 +84,19 @@ export interface SessionState {
   pendingKeyExchange?: KeyExchangeRef;
   /** Set on the side that accepted: a repeat of the same first message decrypts in this session. */
   acceptedKeyExchange?: KeyExchangeRef;
+  /**
+   * The sessions this one replaced, newest first (each without its own). Both sides may start
+   * a session at once, or a repair cross a message in flight: what the other side sends in a
+   * replaced session still decrypts, and the session that decrypts it becomes the current one.
+   */
+  previous?: SessionState[];
+}
+
+/** `next` becomes the session with a device; `current`, if any, is kept among the previous ones. */
+export function replaceSession(current: SessionState | undefined, next: SessionState): SessionState {
+  if (!current) return next;
+  const { previous = [], ...replaced } = current;
+  return { ...next, previous: [replaced, ...previous].slice(0, MAX_PREVIOUS_SESSIONS) };
 }
 
 // --- X3DH ---------------------------------------------------------------------------------
@@ -174,8 +194,15 @@ export function encryptKey(profile: Profile, state: SessionState, ownIdentityKey
   return { state: next, key: { data: profile.encodeKeyExchange(exchange), keyExchange: true } };
 }
 
+interface Opened {
+  state: SessionState;
+  plaintext: Uint8Array;
+  /** A long chain of theirs that we have not answered in: an empty message should turn it (HEARTBEAT_COUNTER). */
+  heartbeatDue: boolean;
+}
+
 /** Decrypts one ratchet message in a session; the returned state replaces the old one only on success. */
-export function decryptInSession(profile: Profile, state: SessionState, wire: Uint8Array): { state: SessionState; plaintext: Uint8Array } {
+export function decryptInSession(profile: Profile, state: SessionState, wire: Uint8Array): Opened {
   const parsed = parse(() => profile.decodeAuthenticated(wire));
   const { header } = parsed;
   const skippedIndex = state.skipped.findIndex((k) => k.n === header.n && equalBytes(k.ratchetKey, header.ratchetKey));
@@ -198,7 +225,38 @@ export function decryptInSession(profile: Profile, state: SessionState, wire: Ui
     throw error;
   }
   // An answer in this session: the other side has it, so no more key exchanges are needed.
-  return { state: { ...next, pendingKeyExchange: undefined }, plaintext };
+  return { state: { ...next, pendingKeyExchange: undefined }, plaintext, heartbeatDue: header.n >= HEARTBEAT_COUNTER && next.sending.n === 0 };
+}
+
+/**
+ * Decrypts in the current session or, failing that, in one it replaced, which then becomes
+ * current again. The current session's error is the one reported, unless the message is
+ * malformed or was decrypted before: that holds in every session.
+ */
+function decryptInAny(profile: Profile, existing: SessionState, wire: Uint8Array): Opened {
+  const candidates = sessionsOf(existing);
+  let firstError: OmemoSessionError | undefined;
+  for (const [i, candidate] of candidates.entries()) {
+    try {
+      return promoted(decryptInSession(profile, candidate, wire), candidates, i);
+    } catch (error) {
+      if (!(error instanceof OmemoSessionError) || error.reason === 'malformed' || error.reason === 'duplicate') throw error;
+      firstError ??= error;
+    }
+  }
+  throw firstError!;
+}
+
+/** The current session, then those it replaced, each on its own. */
+function sessionsOf(state: SessionState): SessionState[] {
+  const { previous = [], ...current } = state;
+  return [current, ...previous];
+}
+
+/** The session that decrypted (candidate `i`) in front, the others kept behind it. */
+function promoted(opened: Opened, candidates: SessionState[], i: number): Opened {
+  const others = candidates.filter((_, j) => j !== i);
+  return { ...opened, state: { ...opened.state, previous: others.length ? others : undefined } };
 }
 
 function advanceReceiving(profile: Profile, state: SessionState, header: RatchetHeader): [SessionState, Uint8Array] {
@@ -257,9 +315,7 @@ function parse<T>(read: () => T): T {
 
 // --- receiving a key ----------------------------------------------------------------------
 
-export interface DecryptedKey {
-  plaintext: Uint8Array;
-  state: SessionState;
+export interface DecryptedKey extends Opened {
   /** A new session was built from a key exchange: the caller stores it, removes this prekey and republishes the bundle. */
   usedPreKeyId?: number;
   /** The identity that sent a key exchange (to check against trust before accepting). */
@@ -274,27 +330,30 @@ export interface DecryptedKey {
 export function decryptKey(profile: Profile, store: OmemoStore, existing: SessionState | undefined, data: Uint8Array, keyExchange: boolean): DecryptedKey {
   if (!keyExchange) {
     if (!existing) throw new OmemoSessionError('no-session', 'no session with this device');
-    const { state, plaintext } = decryptInSession(profile, existing, data);
-    return { state, plaintext, remoteIdentity: state.remoteIdentity };
+    const opened = decryptInAny(profile, existing, data);
+    return { ...opened, remoteIdentity: opened.state.remoteIdentity };
   }
   const exchange = parse(() => profile.decodeKeyExchange(data));
-  const accepted = existing?.acceptedKeyExchange;
-  if (
-    existing &&
-    accepted &&
-    accepted.preKeyId === exchange.preKeyId &&
-    accepted.signedPreKeyId === exchange.signedPreKeyId &&
-    equalBytes(accepted.baseKey, exchange.baseKey) &&
-    equalBytes(existing.remoteIdentity, exchange.identityKey)
-  ) {
-    const { state, plaintext } = decryptInSession(profile, existing, exchange.message);
-    return { state, plaintext, remoteIdentity: state.remoteIdentity };
+  const candidates = existing ? sessionsOf(existing) : [];
+  const builtFrom = candidates.findIndex((candidate) => {
+    const accepted = candidate.acceptedKeyExchange;
+    return (
+      accepted &&
+      accepted.preKeyId === exchange.preKeyId &&
+      accepted.signedPreKeyId === exchange.signedPreKeyId &&
+      equalBytes(accepted.baseKey, exchange.baseKey) &&
+      equalBytes(candidate.remoteIdentity, exchange.identityKey)
+    );
+  });
+  if (builtFrom >= 0) {
+    const opened = promoted(decryptInSession(profile, candidates[builtFrom]!, exchange.message), candidates, builtFrom);
+    return { ...opened, remoteIdentity: opened.state.remoteIdentity };
   }
-  const { state, plaintext } = acceptSession(profile, store, exchange);
-  return { state, plaintext, usedPreKeyId: exchange.preKeyId, remoteIdentity: exchange.identityKey };
+  const opened = acceptSession(profile, store, exchange);
+  return { ...opened, state: replaceSession(existing, opened.state), usedPreKeyId: exchange.preKeyId, remoteIdentity: exchange.identityKey };
 }
 
-function acceptSession(profile: Profile, store: OmemoStore, exchange: KeyExchange): { state: SessionState; plaintext: Uint8Array } {
+function acceptSession(profile: Profile, store: OmemoStore, exchange: KeyExchange): Opened {
   const signedPreKey = store.signedPreKey(exchange.signedPreKeyId);
   if (!signedPreKey) throw new OmemoSessionError('unknown-signed-prekey', `no signed prekey ${exchange.signedPreKeyId}`);
   const preKey = store.preKey(exchange.preKeyId);
@@ -333,8 +392,7 @@ const storedKey = z.string().transform((text) => new Uint8Array(Buffer.from(text
 const storedCount = z.number().int().nonnegative();
 const storedChain = z.object({ key: storedKey, n: storedCount });
 const storedRef = z.object({ preKeyId: storedCount, signedPreKeyId: storedCount, baseKey: storedKey }).optional();
-const StoredSession = z.object({
-  v: z.literal(1),
+const StoredSessionCore = z.object({
   remoteIdentity: storedKey,
   associatedData: storedKey,
   initiator: z.boolean(),
@@ -349,12 +407,16 @@ const StoredSession = z.object({
   pendingKeyExchange: storedRef,
   acceptedKeyExchange: storedRef,
 });
+const StoredSession = StoredSessionCore.extend({ v: z.literal(1), previous: z.array(StoredSessionCore).max(MAX_PREVIOUS_SESSIONS).optional() });
 
 /** A session as JSON text, for a store that keeps it on disk (keys in base64). */
 export function serializeSession(state: SessionState): string {
+  return JSON.stringify({ v: 1, ...storageForm(state), previous: state.previous?.map(storageForm) });
+}
+
+function storageForm(state: SessionState) {
   const ref = (r?: KeyExchangeRef) => r && { preKeyId: r.preKeyId, signedPreKeyId: r.signedPreKeyId, baseKey: b64(r.baseKey) };
-  return JSON.stringify({
-    v: 1,
+  return {
     remoteIdentity: b64(state.remoteIdentity),
     associatedData: b64(state.associatedData),
     initiator: state.initiator,
@@ -368,7 +430,7 @@ export function serializeSession(state: SessionState): string {
     skipped: state.skipped.map((k) => [b64(k.ratchetKey), k.n, b64(k.messageKey)]),
     pendingKeyExchange: ref(state.pendingKeyExchange),
     acceptedKeyExchange: ref(state.acceptedKeyExchange),
-  });
+  };
 }
 
 export function parseSession(text: string): SessionState {

@@ -483,6 +483,14 @@ export function adminQuery(items: AdminItem[]): Element {
   );
 }
 
+/** The real bare JIDs an affiliation list names (the answer to `adminQuery([{ affiliation }])`, §9.5). */
+export function parseAffiliationList(query: Element | undefined): string[] {
+  return (query?.getChildren('item') ?? []).flatMap((item) => {
+    const jid = parseJid(item.attrs.jid);
+    return jid?.local ? [jid.bare] : [];
+  });
+}
+
 export function ownerQuery(...children: Element[]): Element {
   return xml('query', { xmlns: NS_MUC_OWNER }, ...children);
 }

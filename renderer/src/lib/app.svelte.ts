@@ -175,6 +175,9 @@ export class AppStore {
       }),
       this.api.on('conversation.changed', (c) => this.#putConversation(c)),
       this.api.on('settings.changed', (settings) => (this.settings = settings)),
+      this.api.on('message.changeNotSent', ({ peer, kind, reason }) => {
+        this.notice = `Your ${kind === 'correction' ? 'edit' : 'reaction'} in the chat with ${peer} was not sent: it could not be encrypted (${reason}). Heron tries again when it reconnects.`;
+      }),
       this.api.on('message.added', (m) => {
         // conversation.changed normally follows; this covers a chat we have never heard of.
         if (!this.conversations.some((c) => c.id === m.conversationId) && !this.messageRequests.some((c) => c.id === m.conversationId)) {

@@ -589,6 +589,20 @@ export const commandSchemas = {
       trust: z.enum(['verified', 'untrusted', 'blind']),
     })
     .strict(),
+  /**
+   * Fingerprints an xmpp: link vouches for (`omemo-sid-<device>=<hex>`, as Conversations and
+   * Gajim put in their QR codes), applied once the user confirmed the link.
+   */
+  'omemo.vouch': z
+    .object({
+      accountId: accountIdSchema,
+      jid: bareJidSchema,
+      fingerprints: z
+        .array(z.object({ device: z.number().int().min(1).max(0xffffffff), fingerprint: z.string().regex(/^(?:05)?[0-9a-f]{64}$/i, 'A fingerprint is 64 hex digits.') }).strict())
+        .min(1)
+        .max(50),
+    })
+    .strict(),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -673,6 +687,12 @@ export type CommandResults = {
     ownFingerprints: Array<{ version: 'omemo' | 'omemo2'; fingerprint: string }>;
   };
   'omemo.setTrust': { accountId: string; jid: string; deviceId: number; trust: 'verified' | 'untrusted' | 'blind' };
+  /**
+   * What the link's fingerprints did: devices now verified (their key matches), refused (Heron
+   * saw another key for them: not written to any more) and pinned (not seen yet: verified if
+   * they show that key, refused if another).
+   */
+  'omemo.vouch': { accountId: string; jid: string; verified: number[]; refused: number[]; pinned: number[] };
 };
 
 /** Every event main pushes to the renderer. */

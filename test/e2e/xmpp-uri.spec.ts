@@ -77,6 +77,25 @@ test('a link asks first, then opens the chat with its text in the message box, u
   expect(sent).toBe(0);
 });
 
+test('a link carrying an OMEMO key says so, and once confirmed pins that key for the device', async ({ page }, testInfo) => {
+  await openWindow(page);
+  const key = 'c0ffee'.repeat(10) + 'c0ff';
+  const link = `xmpp:${jids.bob}?omemo-sid-4711=05${key}`;
+  expect(await host!.openUri(link)).toContain('Handed the link to the running Heron host');
+  const prompt = page.getByTestId('uri-prompt');
+  await expect(prompt.getByTestId('uri-fingerprints')).toHaveText(new RegExp(`keys of one device of ${jids.bob}`));
+  await page.screenshot({ path: testInfo.outputPath('uri-prompt-fingerprint.png') });
+  await prompt.getByTestId('uri-confirm').click();
+  await expect(page.getByRole('alert')).toContainText(`Device 4711 of ${jids.bob} not seen yet: Heron will trust it only with the key the link gives.`);
+  await page.screenshot({ path: testInfo.outputPath('uri-fingerprint-pinned.png') });
+  const devices = await page.evaluate(async (peer) => {
+    const api = (window as unknown as { heron: HeronApi }).heron;
+    const chat = (await api.invoke('conversations.list', {})).find((c) => c.peer === peer)!;
+    return (await api.invoke('omemo.devices', { conversationId: chat.id })).devices;
+  }, jids.bob!);
+  expect(devices).toEqual([expect.objectContaining({ deviceId: 4711, trust: 'verified', active: false, fingerprint: key })]);
+});
+
 test('a roster link adds the contact and asks bob, only once alice confirms', async ({ page }, testInfo) => {
   await openWindow(page);
   // Cancelled: nothing is added.

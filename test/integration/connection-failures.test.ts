@@ -3,7 +3,7 @@ import { freePort, startProsody, type TestServer } from '../support/prosody';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import xml from '@xmpp/xml';
-import { startCore, type TestCore } from '../support/cores';
+import { omemoPublished, startCore, type TestCore } from '../support/cores';
 import { connectRaw } from '../support/raw-client';
 import { countingClock } from '../support/clock';
 import type { AccountView } from '../../preload/contract';
@@ -122,6 +122,8 @@ describe('connection failures are states a user can see', () => {
     const grace = await server.register('grace', 'grace-pw');
     const account = await core.call('accounts.add', { jid: grace, password: 'grace-pw', host: server.host, port: server.port });
     await core.waitForState(account.id, (a) => a.connection.state === 'online' && !a.connection.syncing);
+    // Quiet first: a connection closed while we write is reset, and the server's words with it.
+    await omemoPublished(core, account.id, grace);
     const waiting = core.nextState(account.id, (a) => a.connection.state === 'waiting');
     const back = core.nextState(account.id, (a) => a.connection.state === 'online');
     await server.closeSessions(grace, 'system-shutdown', 'Restarting for an upgrade');

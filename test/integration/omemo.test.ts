@@ -322,4 +322,23 @@ describe('OMEMO through a real server', () => {
     await alice.call('omemo.setEnabled', { conversationId: toBob, enabled: true });
     expect((await alice.call('omemo.devices', { conversationId: toBob })).encryption).toBe('omemo2');
   });
+
+  it("verifies bob's device from the fingerprint his link carries, and refuses it for a link with another key", async () => {
+    const toAlice = (await bob.call('conversations.list', {})).find((c) => c.peer === aliceJid)!.id;
+    const own = await bob.call('omemo.devices', { conversationId: toAlice });
+    const legacy = own.ownFingerprints.find((f) => f.version === 'omemo')!.fingerprint;
+    await alice.call('omemo.setTrust', { accountId: aliceId, jid: bobJid, deviceId: own.deviceId!, trust: 'blind' });
+    // As Conversations puts it in a QR code: the 0.3 key with its 05 prefix.
+    const good = await alice.call('omemo.vouch', { accountId: aliceId, jid: bobJid, fingerprints: [{ device: own.deviceId!, fingerprint: `05${legacy}` }] });
+    expect(good).toMatchObject({ verified: [own.deviceId], refused: [], pinned: [] });
+    expect((await alice.call('omemo.devices', { conversationId: toBob })).devices.filter((d) => d.deviceId === own.deviceId).map((d) => d.trust)).toEqual(['verified', 'verified']);
+
+    const forged = await alice.call('omemo.vouch', { accountId: aliceId, jid: bobJid, fingerprints: [{ device: own.deviceId!, fingerprint: 'ab'.repeat(32) }] });
+    expect(forged).toMatchObject({ verified: [], refused: [own.deviceId] });
+    const refused = await alice.call('messages.send', { conversationId: toBob, body: 'Not for a device the link disowns' });
+    expect(refused.encryption).toBe('omemo2');
+    const failed = await alice.waitFor('message.updated', (m) => m.id === refused.id && m.state !== 'pending');
+    expect(failed.state).toBe('failed');
+    await alice.call('omemo.setTrust', { accountId: aliceId, jid: bobJid, deviceId: own.deviceId!, trust: 'verified' });
+  });
 });

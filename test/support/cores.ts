@@ -8,6 +8,7 @@ import { createCore, fileLog, keytarVault, type BackoffPolicy, type Core, type C
 import type { AccountView, CommandName, CommandPayload, CommandResults, EventName, EventPayloads } from '../../preload/contract';
 import type { XmppTestServer as TestServer } from './server-kit';
 import { befriend } from './raw-client';
+import { until } from './until';
 
 export type TestCore = {
   core: Core;
@@ -89,6 +90,19 @@ export async function startCore(
     nextState: (accountId, predicate, timeoutMs) =>
       waitFor('account.changed', (a) => a.id === accountId && predicate(a), timeoutMs, events.length),
   };
+}
+
+/**
+ * Waits until the account's own device is in its device lists of both OMEMO versions, as the
+ * server's pushes told it: its publishing after login is over and it is quiet. A server that
+ * closes the connection while we still write resets it, and what it said last is lost.
+ */
+export async function omemoPublished(core: TestCore, accountId: string, jid: string): Promise<void> {
+  const { id } = await core.call('conversations.open', { accountId, peer: jid });
+  await until(`${jid}'s OMEMO devices published`, async () => {
+    const { deviceId, own } = await core.call('omemo.devices', { conversationId: id });
+    return own.filter((d) => d.deviceId === deviceId && d.active).length === 2 ? true : undefined;
+  });
 }
 
 export function accountFor(server: TestServer, jid: string, password: string) {

@@ -33,6 +33,8 @@ describe('archive data management', () => {
   it('deletes a conversation: gone at once, purged in slices, search finds none of it', async () => {
     const { archive } = fx;
     const { peerConversation, otherConversation } = seed();
+    // What OMEMO decrypted for this account, kept for copies of it: no longer after a deletion.
+    archive.omemo.keepOpened(ACCOUNT, new Uint8Array(32), JSON.stringify({ body: 'pineapple, encrypted', encryption: 'omemo2' }), 1);
     archive.conversations.delete(peerConversation);
     expect(archive.conversations.list().map((c) => c.id)).toEqual([otherConversation]);
     expect(() => archive.conversations.get(peerConversation)).toThrow(NotFoundError);
@@ -44,6 +46,7 @@ describe('archive data management', () => {
     while (archive.purge.step(50));
     expect(count(fx.file, `SELECT count(*) AS n FROM messages WHERE conversation_id = ${peerConversation}`)).toBe(0);
     expect(count(fx.file, 'SELECT count(*) AS n FROM message_events')).toBe(0);
+    expect(count(fx.file, 'SELECT count(*) AS n FROM omemo_opened')).toBe(0);
     // The index holds exactly what is left: FTS5 checks it against the messages themselves.
     expect(count(fx.file, "SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH 'pineapple'")).toBe(1);
     const db = openDatabase(fx.file);

@@ -12,7 +12,8 @@ import { RelationsFeature } from '../../main/core/features/relations';
 import type { Session } from '../../main/core/xmpp/session';
 import type { MessageView } from '../../preload/contract';
 import { ACCOUNT, ME, PEER, makeArchive } from './archive-support';
-import { OmemoFeature, encryptionFor, inOrder, sealIdentityKey, unsealIdentityKey } from '../../main/core/features/omemo';
+import { OmemoFeature, SIGNED_PREKEY_LIFETIME_MS, encryptionFor, inOrder, sealIdentityKey, unsealIdentityKey } from '../../main/core/features/omemo';
+import type { Vault } from '../../main/core/vault';
 import { random } from '../../main/core/omemo/primitives';
 import { buildDeviceList, NODE_DEVICES } from '../../main/core/omemo/xml';
 import { chatMessage, parseMessage, type Decryptor } from '../../main/core/xmpp/chat';
@@ -319,6 +320,74 @@ describe('telling the window when a contact\'s devices change', () => {
     expect(omemo.noteIdentity(ACCOUNT, PEER, 'legacy', 7, first, 1)).toBe(true);
     expect(omemo.noteIdentity(ACCOUNT, PEER, 'legacy', 7, random(32), 2)).toBe(false);
     expect(omemo.devices(ACCOUNT, PEER)[0]?.identity).toEqual(first);
+    fixture.close();
+  });
+});
+
+describe('our signed prekey', () => {
+  it(`is replaced once it is ${SIGNED_PREKEY_LIFETIME_MS / 86_400_000} days old, at the next connect, the one before kept`, async () => {
+    const fixture = makeArchive();
+    let now = 1_000;
+    const secrets = new Map<string, string>();
+    const vault = {
+      getSecret: async (kind: string, jid: string) => secrets.get(`${kind} ${jid}`) ?? null,
+      setSecret: async (kind: string, jid: string, value: string) => void secrets.set(`${kind} ${jid}`, value),
+    } as unknown as Vault;
+    const ctx: FeatureContext = {
+      accountId: ACCOUNT,
+      bare: ME,
+      archive: fixture.archive,
+      vault,
+      emit: () => {},
+      log: () => {},
+      clock: { now: () => now, random: () => 0, setTimeout: () => 0, clearTimeout: () => {} },
+      liveSession: () => undefined,
+      hooks: new Hooks(() => {}),
+    };
+    // A server that answers nothing: publishing fails (logged), the keys are what is looked at.
+    const session = { iqCaller: { request: async () => Promise.reject(new Error('offline')) } } as unknown as Session;
+    const feature = new OmemoFeature(ctx);
+    await feature.online();
+    const identity = () => ({ deviceId: feature.deviceId!, privateKey: new Uint8Array(32) });
+    const store = () => fixture.archive.omemo.store(ACCOUNT, 'omemo2', identity());
+    const first = store().currentSignedPreKey().id;
+    now += SIGNED_PREKEY_LIFETIME_MS - 1;
+    await feature.ready(session);
+    expect(store().currentSignedPreKey().id).toBe(first);
+    now += 1;
+    await feature.ready(session);
+    expect(store().currentSignedPreKey().id).toBe(first + 1);
+    expect(store().signedPreKey(first)).toBeDefined();
+    fixture.close();
+  });
+});
+
+describe('fingerprints an xmpp: link vouches for', () => {
+  it('verifies a device whose key matches, refuses one whose key differs, and pins one not seen yet', () => {
+    const { ctx, fixture } = sendingContext();
+    const omemo = fixture.archive.omemo;
+    omemo.setDeviceList(ACCOUNT, PEER, 'legacy', [7, 9], 1);
+    const [k7, k9, k11] = [random(32), random(32), random(32)];
+    omemo.noteIdentity(ACCOUNT, PEER, 'legacy', 7, k7, 1);
+    omemo.noteIdentity(ACCOUNT, PEER, 'legacy', 9, k9, 1);
+    const hex = (key: Uint8Array) => Buffer.from(key).toString('hex');
+    const outcome = new OmemoFeature(ctx).vouch(PEER, [
+      { device: 7, fingerprint: `05${hex(k7).toUpperCase()}` },
+      { device: 9, fingerprint: hex(random(32)) },
+      { device: 11, fingerprint: hex(k11) },
+    ]);
+    expect(outcome).toEqual({ verified: [7], refused: [9], pinned: [11] });
+    const trust = Object.fromEntries(omemo.devices(ACCOUNT, PEER).map((d) => [d.deviceId, [d.trust, d.active]]));
+    expect(trust).toEqual({ 7: ['verified', true], 9: ['untrusted', true], 11: ['verified', false] });
+    // The pinned key is the one the device must show when it appears.
+    expect(omemo.devices(ACCOUNT, PEER).find((d) => d.deviceId === 11)?.identity).toEqual(k11);
+    omemo.setDeviceList(ACCOUNT, PEER, 'legacy', [7, 9, 11], 2);
+    expect(omemo.devices(ACCOUNT, PEER).find((d) => d.deviceId === 11)).toMatchObject({ active: true, trust: 'verified' });
+    // A key pinned for someone whose devices Heron never saw listed does not turn encryption on.
+    const stranger = 'carol@heron.example';
+    const feature = new OmemoFeature(ctx);
+    feature.vouch(stranger, [{ device: 5, fingerprint: hex(random(32)) }]);
+    expect(feature.modeFor(stranger)).toBeUndefined();
     fixture.close();
   });
 });

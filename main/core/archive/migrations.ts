@@ -425,6 +425,7 @@ export const migrations: readonly Migration[] = [
   // pushes the receiver's chain past what it may skip. And what each ciphertext we received
   // decrypted to, by its digest, for a while: its key is spent once used, and another copy
   // of it (the live one and the archive's) must read the same, not "could not be decrypted".
+  // And whether a device was ever in its owner's list, or is only a key an xmpp: link vouched for.
   `
   CREATE TABLE omemo_sealed (
     account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
@@ -432,6 +433,7 @@ export const migrations: readonly Migration[] = [
     stanza      TEXT NOT NULL,
     PRIMARY KEY (account_id, stanza_id)
   ) STRICT, WITHOUT ROWID;
+  ALTER TABLE omemo_devices ADD COLUMN listed INTEGER NOT NULL DEFAULT 1;
   CREATE TABLE omemo_opened (
     account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     digest      BLOB NOT NULL,

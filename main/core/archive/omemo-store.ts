@@ -14,6 +14,8 @@ export type KnownDevice = {
   deviceId: number;
   /** In the contact's current device list. */
   active: boolean;
+  /** Ever in the contact's device list (false: only a key an xmpp: link vouched for so far). */
+  listed: boolean;
   /** The identity key first seen for it (this version's form), once a bundle or message showed it. */
   identity?: Uint8Array;
   trust: Trust;
@@ -21,7 +23,7 @@ export type KnownDevice = {
 };
 
 type PreKeyRow = { id: number; private_key: Uint8Array; public_key: Uint8Array; signature: Uint8Array | null; created_at: number | null };
-type DeviceRow = { jid: string; version: OmemoVersion; device_id: number; active: number; identity: Uint8Array | null; trust: Trust; first_seen: number };
+type DeviceRow = { jid: string; version: OmemoVersion; device_id: number; active: number; listed: number; identity: Uint8Array | null; trust: Trust; first_seen: number };
 
 const bytes = (value: Uint8Array) => new Uint8Array(value);
 
@@ -44,13 +46,14 @@ export class OmemoArchive {
 
   devices(accountId: string, jid: string): KnownDevice[] {
     const rows = this.db
-      .prepare('SELECT jid, version, device_id, active, identity, trust, first_seen FROM omemo_devices WHERE account_id = ? AND jid = ? ORDER BY version, device_id')
+      .prepare('SELECT jid, version, device_id, active, listed, identity, trust, first_seen FROM omemo_devices WHERE account_id = ? AND jid = ? ORDER BY version, device_id')
       .all(accountId, jid) as DeviceRow[];
     return rows.map((row) => ({
       jid: row.jid,
       version: row.version,
       deviceId: row.device_id,
       active: row.active === 1,
+      listed: row.listed === 1,
       ...(row.identity ? { identity: bytes(row.identity) } : {}),
       trust: row.trust,
       firstSeen: row.first_seen,
@@ -72,7 +75,7 @@ export class OmemoArchive {
       this.db.prepare('UPDATE omemo_devices SET active = 0 WHERE account_id = ? AND jid = ? AND version = ?').run(accountId, jid, version);
       const upsert = this.db.prepare(
         `INSERT INTO omemo_devices (account_id, jid, version, device_id, active, first_seen) VALUES (?, ?, ?, ?, 1, ?)
-         ON CONFLICT (account_id, jid, version, device_id) DO UPDATE SET active = 1`,
+         ON CONFLICT (account_id, jid, version, device_id) DO UPDATE SET active = 1, listed = 1`,
       );
       const listed = new Set(deviceIds);
       for (const id of listed) upsert.run(accountId, jid, version, id, now);
@@ -95,6 +98,19 @@ export class OmemoArchive {
         )
         .run(accountId, jid, version, deviceId, identity, now).changes > 0
     );
+  }
+
+  /**
+   * Records a key vouched for (an xmpp: link) for a device not seen yet: verified, and not in
+   * the contact's device list until it appears there. Nothing changes for a device already known.
+   */
+  pinIdentity(accountId: string, jid: string, version: OmemoVersion, deviceId: number, identity: Uint8Array, now: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO omemo_devices (account_id, jid, version, device_id, active, listed, identity, trust, first_seen) VALUES (?, ?, ?, ?, 0, 0, ?, 'verified', ?)
+         ON CONFLICT (account_id, jid, version, device_id) DO NOTHING`,
+      )
+      .run(accountId, jid, version, deviceId, identity, now);
   }
 
   /** Sets the trust of a device in every version it is known in; false when it is not known. */

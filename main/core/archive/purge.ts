@@ -20,7 +20,7 @@ export class Purge extends Store {
    */
   step(slice: number): boolean {
     return this.transaction(() => {
-      const doomed = this.sql<[], { id: number }>('SELECT id FROM conversations WHERE deleting = 1 LIMIT 1').get();
+      const doomed = this.sql<[], { id: number; account_id: string }>('SELECT id, account_id FROM conversations WHERE deleting = 1 LIMIT 1').get();
       if (doomed) {
         const rows = this.sql<[number, number], IndexedRow>(
           'SELECT id, conversation_id, sender, body, origin_id, message_id, stanza_id FROM messages WHERE conversation_id = ? LIMIT ?',
@@ -30,7 +30,12 @@ export class Purge extends Store {
           this.searchIndex.unindex(row);
           remove.run(row.id);
         }
-        if (rows.length < slice) this.sql('DELETE FROM conversations WHERE id = ?').run(doomed.id);
+        if (rows.length < slice) {
+          this.sql('DELETE FROM conversations WHERE id = ?').run(doomed.id);
+          // What OMEMO decrypted is kept a while for copies of it (omemo_opened): not past a
+          // deletion. It does not say which chat it came from, so the account's go.
+          this.sql('DELETE FROM omemo_opened WHERE account_id = ?').run(doomed.account_id);
+        }
         return true;
       }
       this.sql(

@@ -11,7 +11,7 @@ import parseXml from '@xmpp/xml/lib/parse.js';
 import type { OmemoDeviceView } from '../../../preload/contract';
 import { CommandFailure } from '../api';
 import type { SqliteOmemoStore, Trust } from '../archive/omemo-store';
-import { generateIdentity, ownBundle, replenishPreKeys, sameBundle, seedKeys } from '../omemo/keys';
+import { generateIdentity, ownBundle, replenishPreKeys, rotateSignedPreKey, sameBundle, seedKeys } from '../omemo/keys';
 import { decryptMessage, encryptMessage, startSession, type Recipient } from '../omemo/message';
 import { NS_CLIENT, buildEnvelope, parseEnvelope } from '../omemo/payload';
 import { aesGcmDecrypt, aesGcmEncrypt, concat, equalBytes, random } from '../omemo/primitives';
@@ -45,11 +45,20 @@ const fingerprint = (identity: Uint8Array) => Buffer.from(identity).toString('he
 
 /** Failures that mean our session with the sending device is missing or out of step: repaired. */
 const BROKEN_SESSION: ReadonlySet<OmemoSessionError['reason']> = new Set(['no-session', 'bad-mac', 'too-far-ahead', 'unknown-prekey', 'unknown-signed-prekey']);
+/**
+ * How long a signed prekey is published before a new one replaces it. The one before stays
+ * until the next turn, so a contact who fetched our bundle up to two weeks ago still gets in.
+ */
+export const SIGNED_PREKEY_LIFETIME_MS = 7 * 24 * 3600_000;
+
 /** A device's session is repaired at most once in this time. */
 export const REPAIR_INTERVAL_MS = 60_000;
 
-/** How long what a ciphertext decrypted to is kept, for another copy of it (an archive's, say). */
-const KEEP_OPENED_MS = 30 * 24 * 3600_000;
+/**
+ * How long what a ciphertext decrypted to is kept, for another copy of it: the catch-up's of
+ * a live one comes within minutes, a resend at the sender's next connect. A week is ample.
+ */
+const KEEP_OPENED_MS = 7 * 24 * 3600_000;
 
 /** Names one ciphertext, whichever copy of the stanza carries it. */
 function ciphertextDigest(version: OmemoVersion, sender: string, element: EncryptedElement): Uint8Array {
@@ -154,6 +163,7 @@ export class OmemoFeature implements Feature {
     if (!this.stores) return;
     this.ctx.archive.omemo.forgetSent(this.ctx.accountId);
     this.ctx.archive.omemo.forgetOpenedBefore(this.ctx.accountId, this.ctx.clock.now() - KEEP_OPENED_MS);
+    this.rotateOldSignedPreKeys();
     // Not awaited: the catch-up and the outbox after us need not wait for four PEP round trips.
     void (async () => {
       for (const version of VERSIONS) await this.publishOwn(session, version);
@@ -199,6 +209,17 @@ export class OmemoFeature implements Feature {
     const stores = new Map(VERSIONS.map((version) => [version, omemo.store(accountId, version, identity)] as const));
     for (const [version, store] of stores) if (!store.seeded()) archive.transaction(() => seedKeys(profileOf(version), store, clock.now()));
     return stores;
+  }
+
+  /**
+   * A signed prekey published for SIGNED_PREKEY_LIFETIME_MS is replaced (the one before stays,
+   * for sessions begun on it still on their way); the bundle then differs and is published.
+   */
+  private rotateOldSignedPreKeys(): void {
+    const now = this.ctx.clock.now();
+    for (const [version, store] of this.stores ?? []) {
+      if (now - store.currentSignedPreKey().createdAt >= SIGNED_PREKEY_LIFETIME_MS) this.ctx.archive.transaction(() => rotateSignedPreKey(profileOf(version), store, now));
+    }
   }
 
   /** Our device in this version's device list (added when missing), and our bundle, on PEP. */
@@ -262,11 +283,11 @@ export class OmemoFeature implements Feature {
     if (changed) this.ctx.emit('omemo.devicesChanged', { accountId: this.ctx.accountId, jid, newDevices });
   }
 
-  /** A contact's devices by version: those we may write to, or (`everKnown`) all we ever saw. */
+  /** A contact's devices by version: those we may write to, or (`everKnown`) all their lists ever showed. */
   private activeDevices(jid: string, everKnown = false): Map<OmemoVersion, number[]> {
     const devices = new Map<OmemoVersion, number[]>();
     for (const device of this.ctx.archive.omemo.devices(this.ctx.accountId, jid)) {
-      if (everKnown || (device.active && device.trust !== 'untrusted')) devices.set(device.version, [...(devices.get(device.version) ?? []), device.deviceId]);
+      if ((everKnown && device.listed) || (device.active && device.trust !== 'untrusted')) devices.set(device.version, [...(devices.get(device.version) ?? []), device.deviceId]);
     }
     return devices;
   }
@@ -527,6 +548,37 @@ export class OmemoFeature implements Feature {
     return [...this.stores].map(([version, store]) => ({ version: encryptionName(version), fingerprint: fingerprint(profileOf(version).identityKeyOf(store.identity().privateKey)) }));
   }
 
+  /**
+   * Applies the fingerprints a link vouches for (Conversations' `omemo-sid-<device>=<hex>`, the
+   * 0.3 key with or without its 05 prefix; an OMEMO 2 key, or its 0.3 form, matches too).
+   * A device whose key Heron saw is verified when it matches and refused when it does not (the
+   * key it was given is not the one the link's owner has); one not seen yet is pinned as a 0.3
+   * key, checked when it shows up (`acceptIdentity`).
+   */
+  vouch(jid: string, fingerprints: ReadonlyArray<{ device: number; fingerprint: string }>): { verified: number[]; refused: number[]; pinned: number[] } {
+    const omemo = this.ctx.archive.omemo;
+    const outcome = { verified: [] as number[], refused: [] as number[], pinned: [] as number[] };
+    const bare = (hex: string) => hex.toLowerCase().replace(/^05(?=[0-9a-f]{64}$)/, '');
+    this.ctx.archive.transaction(() => {
+      for (const { device, fingerprint } of fingerprints) {
+        const vouched = bare(fingerprint);
+        const seen = omemo.devices(this.ctx.accountId, jid).filter((d) => d.deviceId === device && d.identity);
+        if (seen.length === 0) {
+          omemo.pinIdentity(this.ctx.accountId, jid, 'legacy', device, Uint8Array.from(Buffer.from(vouched, 'hex')), this.ctx.clock.now());
+          outcome.pinned.push(device);
+          continue;
+        }
+        // The link's key in either form: an OMEMO 2 key is Ed25519, its 0.3 form the Curve25519 one.
+        const forms = (d: (typeof seen)[number]) => [d.identity!, ...(d.version === 'omemo2' ? [profileOf('omemo2').identityDhKey(d.identity!)] : [])];
+        const matches = seen.some((d) => forms(d).some((key) => Buffer.from(key).toString('hex') === vouched));
+        omemo.setTrust(this.ctx.accountId, jid, device, matches ? 'verified' : 'untrusted');
+        (matches ? outcome.verified : outcome.refused).push(device);
+      }
+    });
+    this.ctx.emit('omemo.devicesChanged', { accountId: this.ctx.accountId, jid, newDevices: [] });
+    return outcome;
+  }
+
   /** A contact's devices (all versions), with fingerprints and trust. */
   devices(jid: string): OmemoDeviceView[] {
     return this.ctx.archive.omemo
@@ -571,6 +623,7 @@ export const omemoModule: FeatureModule<OmemoFeature> = {
         ...(omemo.deviceId !== undefined ? { deviceId: omemo.deviceId } : {}),
       };
     },
+    'omemo.vouch': ({ accountId, jid, fingerprints }, { account }) => ({ accountId, jid, ...account(accountId).feature(omemoModule).vouch(jid, fingerprints) }),
     'omemo.setTrust': ({ accountId, jid, deviceId, trust }, { archive, account, emit }) => {
       account(accountId);
       if (!archive.omemo.setTrust(accountId, jid, deviceId, trust as Trust)) throw new CommandFailure('not-found', `No device ${deviceId} of ${jid} is known.`);

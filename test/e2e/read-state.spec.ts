@@ -64,6 +64,8 @@ test('read states and unread counts follow what bob and my phone have seen', asy
   try {
     await phone.send(xml('presence'));
     await phone.iqCaller.get(xml('ping', { xmlns: 'urn:xmpp:ping' }));
+    // Alice's phone is a client without OMEMO: bob writes in clear, or it could not read him.
+    await bob.call('omemo.setEnabled', { conversationId: atBob.conversationId, enabled: false });
     const second = nextStanza(phone, (s) => s.is('message') && s.getChildText('body') === 'Sure, see you there');
     await bob.call('messages.send', { conversationId: atBob.conversationId, body: 'Yes!' });
     const answer = await bob.call('messages.send', { conversationId: atBob.conversationId, body: 'Sure, see you there' });

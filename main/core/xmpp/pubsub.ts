@@ -4,18 +4,19 @@ import xml, { type Element } from '@xmpp/xml';
 export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 const NS_DATA = 'jabber:x:data';
 
+/** A submitted data form of node options (names without the `pubsub#` prefix). */
+function optionsForm(formType: 'publish-options' | 'node_config', options: Record<string, string>): Element {
+  return xml(
+    'x',
+    { xmlns: NS_DATA, type: 'submit' },
+    xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${NS_PUBSUB}#${formType}`)),
+    ...Object.entries(options).map(([name, value]) => xml('field', { var: `pubsub#${name}` }, xml('value', {}, value))),
+  );
+}
+
 /** `<publish-options/>` asking for these node options (names without the `pubsub#` prefix). */
 export function publishOptions(options: Record<string, string>): Element {
-  return xml(
-    'publish-options',
-    {},
-    xml(
-      'x',
-      { xmlns: NS_DATA, type: 'submit' },
-      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${NS_PUBSUB}#publish-options`)),
-      ...Object.entries(options).map(([name, value]) => xml('field', { var: `pubsub#${name}` }, xml('value', {}, value))),
-    ),
-  );
+  return xml('publish-options', {}, optionsForm('publish-options', options));
 }
 
 const NS_PUBSUB_OWNER = `${NS_PUBSUB}#owner`;
@@ -29,20 +30,7 @@ export function isPreconditionNotMet(error: unknown): boolean {
 
 /** A node configuration (XEP-0060 §8.2) setting these options (names without the prefix). */
 export function configureNode(node: string, options: Record<string, string>): Element {
-  return xml(
-    'pubsub',
-    { xmlns: NS_PUBSUB_OWNER },
-    xml(
-      'configure',
-      { node },
-      xml(
-        'x',
-        { xmlns: NS_DATA, type: 'submit' },
-        xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${NS_PUBSUB}#node_config`)),
-        ...Object.entries(options).map(([name, value]) => xml('field', { var: `pubsub#${name}` }, xml('value', {}, value))),
-      ),
-    ),
-  );
+  return xml('pubsub', { xmlns: NS_PUBSUB_OWNER }, xml('configure', { node }, optionsForm('node_config', options)));
 }
 
 /** The node a publish request is for, and the options it asks for (names without the prefix). */
